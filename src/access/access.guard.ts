@@ -1,0 +1,47 @@
+import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import type { FastifyRequest } from 'fastify';
+import { DomainError } from '../common/domain-error';
+import { AccessLevel } from './access-level';
+import { ALLOW_KEY, PUBLIC_KEY } from './allow.decorator';
+import { AuthRateLimiter } from './auth-rate-limiter';
+import { TokensService } from './tokens.service';
+import { Principal } from './principal';
+
+/** The one guard: authenticates the bearer token, then checks the route's @Allow levels. */
+@Injectable()
+export class AccessGuard implements CanActivate {
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly tokens: TokensService,
+    private readonly limiter: AuthRateLimiter,
+  ) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    const targets = [context.getHandler(), context.getClass()];
+    if (this.reflector.getAllAndOverride<boolean>(PUBLIC_KEY, targets)) return true;
+    const request = context.switchToHttp().getRequest<FastifyRequest & { principal?: Principal }>();
+    const client = request.ip ?? 'unknown';
+    if (this.limiter.isBlocked(client)) {
+      throw new DomainError('RATE_LIMITED', 'Too many failed authentication attempts; wait a minute.');
+    }
+    const token = bearer(request.headers.authorization);
+    const principal = token ? await this.tokens.authenticate(token) : null;
+    if (!principal) {
+      this.limiter.recordFailure(client);
+      throw new DomainError('UNAUTHENTICATED', 'A valid bearer token is required.');
+    }
+    request.principal = principal;
+    const allowed = this.reflector.getAllAndOverride<AccessLevel[] | undefined>(ALLOW_KEY, targets);
+    if (allowed && allowed.length > 0 && !allowed.some((level) => principal.access.includes(level))) {
+      throw new DomainError('FORBIDDEN', `This needs one of these access levels: ${allowed.join(', ')}.`);
+    }
+    return true;
+  }
+}
+
+function bearer(header: string | string[] | undefined): string | null {
+  if (typeof header !== 'string') return null;
+  const match = /^Bearer ([A-Za-z0-9._~+/=-]{16,512})$/.exec(header.trim());
+  return match ? match[1] : null;
+}

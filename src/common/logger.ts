@@ -1,0 +1,49 @@
+import { LoggerService } from '@nestjs/common';
+import pino, { Logger } from 'pino';
+
+export function createRootLogger(level: string): Logger {
+  return pino({
+    level,
+    base: { service: 'leeway' },
+    timestamp: pino.stdTimeFunctions.isoTime,
+    // Tokens must never reach the logs, wherever a header object ends up.
+    redact: {
+      paths: ['req.headers.authorization', 'headers.authorization', 'authorization', '*.token', 'token'],
+      censor: '[redacted]',
+    },
+  });
+}
+
+/** Routes Nest's own log lines through the same JSON logger as the request logs. */
+export class NestPinoLogger implements LoggerService {
+  constructor(private readonly root: Logger) {}
+
+  log(message: unknown, ...rest: unknown[]) {
+    this.write('info', message, rest);
+  }
+  error(message: unknown, ...rest: unknown[]) {
+    this.write('error', message, rest);
+  }
+  warn(message: unknown, ...rest: unknown[]) {
+    this.write('warn', message, rest);
+  }
+  debug(message: unknown, ...rest: unknown[]) {
+    this.write('debug', message, rest);
+  }
+  verbose(message: unknown, ...rest: unknown[]) {
+    this.write('trace', message, rest);
+  }
+  fatal(message: unknown, ...rest: unknown[]) {
+    this.write('fatal', message, rest);
+  }
+
+  private write(level: pino.Level, message: unknown, rest: unknown[]) {
+    // Nest passes the context name last.
+    const context = typeof rest[rest.length - 1] === 'string' ? (rest[rest.length - 1] as string) : undefined;
+    if (message && typeof message === 'object') {
+      this.root[level]({ context, ...(message as object) });
+    } else {
+      this.root[level]({ context }, String(message));
+    }
+  }
+}

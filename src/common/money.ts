@@ -1,0 +1,59 @@
+import { registerDecorator, ValidationOptions } from 'class-validator';
+import cc from 'currency-codes';
+
+export const MAX_AMOUNT = 1_000_000_000_000n;
+export const MAX_LIMIT = 1_000_000_000_000_000n;
+
+/**
+ * Amounts arrive as JSON numbers. Only safe integers are accepted, so converting one to
+ * bigint is exact; from there on money is bigint and never a float.
+ */
+export function IsMinorUnits(max: bigint, min = 1n, options?: ValidationOptions) {
+  return (target: object, propertyName: string) =>
+    registerDecorator({
+      name: 'isMinorUnits',
+      target: target.constructor,
+      propertyName,
+      options: {
+        message: `${propertyName} must be a whole number of minor units from ${min} to ${max}`,
+        ...options,
+      },
+      validator: {
+        validate: (value: unknown) =>
+          typeof value === 'number' && Number.isSafeInteger(value) && BigInt(value) >= min && BigInt(value) <= max,
+      },
+    });
+}
+
+/** ISO 4217 codes with a defined minor unit (excludes XXX, XTS, precious metals and similar). */
+const CURRENCIES = new Map<string, number>(
+  cc
+    .data.filter((c) => typeof c.digits === 'number' && !/^X(XX|TS|AU|AG|PT|PD|BA|BB|BC|BD|DR|SU|UA)$/.test(c.code))
+    .map((c) => [c.code, c.digits]),
+);
+
+export function isCurrency(code: unknown): code is string {
+  return typeof code === 'string' && CURRENCIES.has(code);
+}
+
+export function minorUnitsOf(code: string): number {
+  const digits = CURRENCIES.get(code);
+  if (digits === undefined) throw new Error(`unknown currency ${code}`);
+  return digits;
+}
+
+export function IsCurrency(options?: ValidationOptions) {
+  return (target: object, propertyName: string) =>
+    registerDecorator({
+      name: 'isCurrency',
+      target: target.constructor,
+      propertyName,
+      options: { message: `${propertyName} must be an ISO 4217 currency code such as EUR`, ...options },
+      validator: { validate: isCurrency },
+    });
+}
+
+export function toBigInt(value: string | number | bigint | null | undefined): bigint | null {
+  if (value === null || value === undefined) return null;
+  return BigInt(value);
+}

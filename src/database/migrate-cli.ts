@@ -1,0 +1,21 @@
+import 'reflect-metadata';
+import { ConfigError, loadConfig } from '../config/config';
+import { resolveDatabase } from './database-url';
+import { runMigrations } from './migrate';
+
+/** `npm run migration:run`: applies pending migrations to DATABASE_URL or the embedded database. */
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const { url, embedded } = await resolveDatabase(config, () => undefined);
+  try {
+    const ran = await runMigrations(url);
+    process.stdout.write(ran.length ? `applied: ${ran.join(', ')}\n` : 'no pending migrations\n');
+  } finally {
+    await embedded?.stop();
+  }
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`${error instanceof ConfigError ? error.message : String((error as Error)?.stack ?? error)}\n`);
+  process.exit(1);
+});

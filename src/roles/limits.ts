@@ -1,0 +1,25 @@
+/** One currency's discretion limits; null = no limit in that window. */
+export interface Limits {
+  perCredit: bigint | null;
+  perCase: bigint | null;
+  perAgentDay: bigint | null;
+  perAgentMonth: bigint | null;
+}
+
+export const LIMIT_KEYS = ['perCredit', 'perCase', 'perAgentDay', 'perAgentMonth'] as const;
+export type LimitKey = (typeof LIMIT_KEYS)[number];
+
+export interface CurrencyLimits extends Limits {
+  currency: string;
+}
+
+export function limitsFromRow(row: Record<string, unknown>): CurrencyLimits {
+  const big = (v: unknown) => (v === null || v === undefined ? null : BigInt(v as string));
+  return {
+    currency: row.currency as string,
+    perCredit: big(row.per_credit),
+    perCase: big(row.per_case),
+    perAgentDay: big(row.per_agent_day),
+    perAgentMonth: big(row.per_agent_month),
+  };
+}

@@ -1,0 +1,181 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { Principal } from '../access/principal';
+import { AuditService } from '../audit/audit.service';
+import { DomainError } from '../common/domain-error';
+import { decodeCursor, Page, toPage } from '../common/pagination';
+import { uniqueViolation } from '../common/pg-errors';
+import { CreateRoleDto } from './dto/role.dto';
+import { SetLimitsDto } from './dto/limits.dto';
+import { CurrencyLimits, limitsFromRow } from './limits';
+
+export interface RoleView {
+  id: string;
+  name: string;
+  description: string | null;
+  limitsVersion: number;
+  limits: CurrencyLimits[];
+  createdAt: string;
+}
+
+export interface LimitsVersionView {
+  roleId: string;
+  version: number;
+  limits: CurrencyLimits[];
+  setBy: string | null;
+  setAt: string;
+}
+
+@Injectable()
+export class RolesService {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly audit: AuditService,
+  ) {}
+
+  async create(actor: Principal, dto: CreateRoleDto): Promise<RoleView> {
+    try {
+      return await this.dataSource.transaction(async (m) => {
+        const [row]: Array<{ id: string; created_at: Date }> = await m.query(
+          `INSERT INTO roles (name, description) VALUES ($1, $2) RETURNING id, created_at`,
+          [dto.name.trim(), dto.description ?? null],
+        );
+        await this.audit.record(m, {
+          actorId: actor.id,
+          action: 'role.created',
+          subjectType: 'role',
+          subjectId: row.id,
+          details: { name: dto.name.trim(), description: dto.description ?? null },
+        });
+        return {
+          id: row.id,
+          name: dto.name.trim(),
+          description: dto.description ?? null,
+          limitsVersion: 0,
+          limits: [],
+          createdAt: row.created_at.toISOString(),
+        };
+      });
+    } catch (error) {
+      if (uniqueViolation(error) === 'roles_name_uq') {
+        throw new DomainError('CONFLICT', 'A job role with this name exists.', [{ field: 'name', message: 'is already in use' }]);
+      }
+      throw error;
+    }
+  }
+
+  async list(limit: number, cursor?: string): Promise<Page<RoleView>> {
+    const after = decodeCursor(cursor, 2);
+    const roles: Array<Record<string, unknown>> = await this.dataSource.query(
+      `SELECT id, name, description, current_limits_version, created_at FROM roles
+        WHERE ($2::text IS NULL OR (name, id) > ($2::text, $3::uuid))
+        ORDER BY name, id LIMIT $1`,
+      [limit + 1, after?.[0] ?? null, after?.[1] ?? null],
+    );
+    const limits = await this.limitsOf(roles.map((r) => ({ roleId: r.id as string, version: r.current_limits_version as number })));
+    return toPage(
+      roles,
+      limit,
+      (r) => ({
+        id: r.id as string,
+        name: r.name as string,
+        description: r.description as string | null,
+        limitsVersion: r.current_limits_version as number,
+        limits: limits.get(`${r.id as string}:${r.current_limits_version as number}`) ?? [],
+        createdAt: (r.created_at as Date).toISOString(),
+      }),
+      (r) => [r.name as string, r.id as string],
+    );
+  }
+
+  async setLimits(actor: Principal, roleId: string, dto: SetLimitsDto): Promise<LimitsVersionView> {
+    const seen = new Set<string>();
+    dto.limits.forEach((l, i) => {
+      if (seen.has(l.currency)) throw DomainError.validation(`limits.${i}.currency`, `${l.currency} is listed twice`);
+      seen.add(l.currency);
+    });
+    return this.dataSource.transaction(async (m) => {
+      // The row lock on the role orders concurrent changes into consecutive versions.
+      const rows: Array<{ version: number }> = await m.query(
+        `UPDATE roles SET current_limits_version = current_limits_version + 1 WHERE id = $1 RETURNING current_limits_version AS version`,
+        [roleId],
+      );
+      if (rows.length === 0) throw new DomainError('NOT_FOUND', 'No such job role.');
+      const version = rows[0].version;
+      const [set]: Array<{ set_at: Date }> = await m.query(
+        `INSERT INTO role_limit_versions (role_id, version, set_by) VALUES ($1, $2, $3) RETURNING set_at`,
+        [roleId, version, actor.id],
+      );
+      for (const l of dto.limits) {
+        await m.query(
+          `INSERT INTO role_limits (role_id, version, currency, per_credit, per_case, per_agent_day, per_agent_month)
+           VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+          [roleId, version, l.currency, l.perCredit ?? null, l.perCase ?? null, l.perAgentDay ?? null, l.perAgentMonth ?? null],
+        );
+      }
+      const limits = [...dto.limits]
+        .sort((a, b) => a.currency.localeCompare(b.currency))
+        .map((l) =>
+          limitsFromRow({
+            currency: l.currency,
+            per_credit: l.perCredit,
+            per_case: l.perCase,
+            per_agent_day: l.perAgentDay,
+            per_agent_month: l.perAgentMonth,
+          }),
+        );
+      await this.audit.record(m, {
+        actorId: actor.id,
+        action: 'role.limits_set',
+        subjectType: 'role',
+        subjectId: roleId,
+        details: { version, limits: dto.limits },
+      });
+      return { roleId, version, limits, setBy: actor.id, setAt: set.set_at.toISOString() };
+    });
+  }
+
+  async history(roleId: string, limit: number, cursor?: string): Promise<Page<LimitsVersionView>> {
+    const after = decodeCursor(cursor, 1);
+    const exists: unknown[] = await this.dataSource.query(`SELECT 1 FROM roles WHERE id = $1`, [roleId]);
+    if (exists.length === 0) throw new DomainError('NOT_FOUND', 'No such job role.');
+    const versions: Array<{ version: number; set_by: string | null; set_at: Date }> = await this.dataSource.query(
+      `SELECT version, set_by, set_at FROM role_limit_versions
+        WHERE role_id = $1 AND ($3::int IS NULL OR version < $3::int)
+        ORDER BY version DESC LIMIT $2`,
+      [roleId, limit + 1, after ? Number.parseInt(after[0], 10) || 0 : null],
+    );
+    const limits = await this.limitsOf(versions.map((v) => ({ roleId, version: v.version })));
+    return toPage(
+      versions,
+      limit,
+      (v) => ({
+        roleId,
+        version: v.version,
+        limits: limits.get(`${roleId}:${v.version}`) ?? [],
+        setBy: v.set_by,
+        setAt: v.set_at.toISOString(),
+      }),
+      (v) => [String(v.version)],
+    );
+  }
+
+  private async limitsOf(keys: Array<{ roleId: string; version: number }>): Promise<Map<string, CurrencyLimits[]>> {
+    const result = new Map<string, CurrencyLimits[]>();
+    if (keys.length === 0) return result;
+    const rows: Array<Record<string, unknown>> = await this.dataSource.query(
+      `SELECT l.role_id, l.version, l.currency, l.per_credit, l.per_case, l.per_agent_day, l.per_agent_month
+         FROM role_limits l
+         JOIN unnest($1::uuid[], $2::int[]) AS k(role_id, version) ON k.role_id = l.role_id AND k.version = l.version
+        ORDER BY l.currency`,
+      [keys.map((k) => k.roleId), keys.map((k) => k.version)],
+    );
+    for (const row of rows) {
+      const key = `${row.role_id as string}:${row.version as number}`;
+      const list = result.get(key) ?? [];
+      list.push(limitsFromRow(row));
+      result.set(key, list);
+    }
+    return result;
+  }
+}
