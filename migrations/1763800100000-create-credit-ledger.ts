@@ -169,7 +169,18 @@ export class CreateCreditLedger1763800100000 implements MigrationInterface {
   }
 
   async down(q: QueryRunner): Promise<void> {
-    for (const table of ['idempotency_keys', 'usage_agent_month', 'usage_agent_day', 'usage_case', 'postings', 'credit_reversals', 'credits', 'reasons', 'role_limits', 'role_limit_versions']) {
+    for (const table of [
+      'idempotency_keys',
+      'usage_agent_month',
+      'usage_agent_day',
+      'usage_case',
+      'postings',
+      'credit_reversals',
+      'credits',
+      'reasons',
+      'role_limits',
+      'role_limit_versions',
+    ]) {
       await q.query(`DROP TABLE ${table}`);
     }
     await q.query(`ALTER TABLE roles DROP COLUMN current_limits_version`);

@@ -43,7 +43,9 @@ export async function createApp(
     app,
     new DocumentBuilder()
       .setTitle('Leeway')
-      .setDescription('Goodwill-budget ledger: discretion limits, blame-free reporting. Amounts are integer minor units.')
+      .setDescription(
+        'Goodwill-budget ledger: discretion limits, blame-free reporting. Amounts are integer minor units.',
+      )
       .setVersion('1')
       .addBearerAuth()
       .build(),

@@ -57,10 +57,15 @@ async function main(): Promise<void> {
   const address = app.getHttpServer().address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const base = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
-  logger.info({ url: base, docs: `${base}/docs`, database: embedded ? 'embedded' : 'external' }, `Leeway listening on ${base} (API docs at ${base}/docs)`);
+  logger.info(
+    { url: base, docs: `${base}/docs`, database: embedded ? 'embedded' : 'external' },
+    `Leeway listening on ${base} (API docs at ${base}/docs)`,
+  );
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(`Leeway failed to start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.stderr.write(
+    `Leeway failed to start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+  );
   process.exit(1);
 });

@@ -40,14 +40,22 @@ export class UsersController {
   @Patch('users/:id')
   @Allow('admin')
   @ApiOkResponse({ type: UserView })
-  update(@CurrentUser() me: Principal, @Param('id', uuidPipe) id: string, @Body() dto: UpdateUserDto): Promise<UserView> {
+  update(
+    @CurrentUser() me: Principal,
+    @Param('id', uuidPipe) id: string,
+    @Body() dto: UpdateUserDto,
+  ): Promise<UserView> {
     return this.users.update(me, id, dto);
   }
 
   @Post('users/:id/tokens')
   @Allow('admin')
   @ApiCreatedResponse({ type: IssuedTokenView })
-  issue(@CurrentUser() me: Principal, @Param('id', uuidPipe) id: string, @Body() dto: IssueTokenDto): Promise<IssuedTokenView> {
+  issue(
+    @CurrentUser() me: Principal,
+    @Param('id', uuidPipe) id: string,
+    @Body() dto: IssueTokenDto,
+  ): Promise<IssuedTokenView> {
     return this.tokens.issue(me.id, id, dto.label ?? null);
   }
 
@@ -58,4 +66,3 @@ export class UsersController {
     await this.tokens.revoke(me.id, id);
   }
 }
-

@@ -66,12 +66,22 @@ export class UsersService {
         (user as unknown as Record<string, unknown>)[key] = next;
       }
       if (Object.keys(changes).length === 0) return view(user);
-      if (user.id === actor.id && (changes.active || changes.access) && !(user.active && user.access.includes('admin'))) {
+      if (
+        user.id === actor.id &&
+        (changes.active || changes.access) &&
+        !(user.active && user.access.includes('admin'))
+      ) {
         // An admin cannot lock themselves out by accident.
         throw DomainError.validation(changes.active ? 'active' : 'access', 'you cannot remove your own admin access');
       }
       const saved = await m.save(user);
-      await this.audit.record(m, { actorId: actor.id, action: 'user.changed', subjectType: 'user', subjectId: id, details: changes });
+      await this.audit.record(m, {
+        actorId: actor.id,
+        action: 'user.changed',
+        subjectType: 'user',
+        subjectId: id,
+        details: changes,
+      });
       return view(saved);
     });
   }

@@ -27,8 +27,8 @@ export function IsMinorUnits(max: bigint, min = 1n, options?: ValidationOptions)
 
 /** ISO 4217 codes with a defined minor unit (excludes XXX, XTS, precious metals and similar). */
 const CURRENCIES = new Map<string, number>(
-  cc
-    .data.filter((c) => typeof c.digits === 'number' && !/^X(XX|TS|AU|AG|PT|PD|BA|BB|BC|BD|DR|SU|UA)$/.test(c.code))
+  cc.data
+    .filter((c) => typeof c.digits === 'number' && !/^X(XX|TS|AU|AG|PT|PD|BA|BB|BC|BD|DR|SU|UA)$/.test(c.code))
     .map((c) => [c.code, c.digits]),
 );
 

@@ -53,11 +53,16 @@ export function toDomainError(error: unknown): { error: DomainError; unexpected:
     const status = error.getStatus();
     const body = error.getResponse();
     const message =
-      typeof body === 'object' && body && 'message' in body ? String((body as { message: unknown }).message) : error.message;
+      typeof body === 'object' && body && 'message' in body
+        ? String((body as { message: unknown }).message)
+        : error.message;
     return { error: new DomainError(fromStatus(status), message), unexpected: status >= 500 };
   }
   if (isDatabaseUnavailable(error)) {
-    return { error: new DomainError('UNAVAILABLE', 'The database is not reachable; try again shortly.'), unexpected: false };
+    return {
+      error: new DomainError('UNAVAILABLE', 'The database is not reachable; try again shortly.'),
+      unexpected: false,
+    };
   }
   const fastify = error as { statusCode?: number; code?: string; message?: string };
   if (typeof fastify?.statusCode === 'number' && fastify.statusCode >= 400 && fastify.statusCode < 500) {

@@ -8,7 +8,10 @@ import { Token } from '../access/token.entity';
 export const entities = [Team, Role, User, Token];
 
 /** The one set of options the app, the migration CLI and the tests use. */
-export function dataSourceOptions(url: string, overrides: { poolSize?: number; applicationName?: string } = {}): DataSourceOptions {
+export function dataSourceOptions(
+  url: string,
+  overrides: { poolSize?: number; applicationName?: string } = {},
+): DataSourceOptions {
   return {
     type: 'postgres',
     url,

@@ -58,7 +58,9 @@ export class RolesService {
       });
     } catch (error) {
       if (uniqueViolation(error) === 'roles_name_uq') {
-        throw new DomainError('CONFLICT', 'A job role with this name exists.', [{ field: 'name', message: 'is already in use' }]);
+        throw new DomainError('CONFLICT', 'A job role with this name exists.', [
+          { field: 'name', message: 'is already in use' },
+        ]);
       }
       throw error;
     }
@@ -72,7 +74,9 @@ export class RolesService {
         ORDER BY name, id LIMIT $1`,
       [limit + 1, after?.[0] ?? null, after?.[1] ?? null],
     );
-    const limits = await this.limitsOf(roles.map((r) => ({ roleId: r.id as string, version: r.current_limits_version as number })));
+    const limits = await this.limitsOf(
+      roles.map((r) => ({ roleId: r.id as string, version: r.current_limits_version as number })),
+    );
     return toPage(
       roles,
       limit,
@@ -110,7 +114,15 @@ export class RolesService {
         await m.query(
           `INSERT INTO role_limits (role_id, version, currency, per_credit, per_case, per_agent_day, per_agent_month)
            VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-          [roleId, version, l.currency, l.perCredit ?? null, l.perCase ?? null, l.perAgentDay ?? null, l.perAgentMonth ?? null],
+          [
+            roleId,
+            version,
+            l.currency,
+            l.perCredit ?? null,
+            l.perCase ?? null,
+            l.perAgentDay ?? null,
+            l.perAgentMonth ?? null,
+          ],
         );
       }
       const limits = [...dto.limits]

@@ -21,12 +21,20 @@ export class TeamsService {
     try {
       return await this.dataSource.transaction(async (m) => {
         const team = await m.save(m.create(Team, { name: name.trim() }));
-        await this.audit.record(m, { actorId: actor.id, action: 'team.created', subjectType: 'team', subjectId: team.id, details: { name: team.name } });
+        await this.audit.record(m, {
+          actorId: actor.id,
+          action: 'team.created',
+          subjectType: 'team',
+          subjectId: team.id,
+          details: { name: team.name },
+        });
         return view(team);
       });
     } catch (error) {
       if (uniqueViolation(error) === 'teams_name_uq') {
-        throw new DomainError('CONFLICT', 'A team with this name exists.', [{ field: 'name', message: 'is already in use' }]);
+        throw new DomainError('CONFLICT', 'A team with this name exists.', [
+          { field: 'name', message: 'is already in use' },
+        ]);
       }
       throw error;
     }
@@ -34,7 +42,12 @@ export class TeamsService {
 
   async list(limit: number, cursor?: string): Promise<Page<TeamView>> {
     const after = decodeCursor(cursor, 2);
-    const qb = this.dataSource.getRepository(Team).createQueryBuilder('t').orderBy('t.name').addOrderBy('t.id').limit(limit + 1);
+    const qb = this.dataSource
+      .getRepository(Team)
+      .createQueryBuilder('t')
+      .orderBy('t.name')
+      .addOrderBy('t.id')
+      .limit(limit + 1);
     if (after) qb.where('(t.name, t.id) > (:name, :id::uuid)', { name: after[0], id: after[1] });
     const rows = await qb.getMany();
     return toPage(rows, limit, view, (t) => [t.name, t.id]);
