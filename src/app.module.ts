@@ -12,6 +12,9 @@ import { dataSourceOptions } from './database/data-source';
 import { HealthModule } from './health/health.module';
 import { RolesModule } from './roles/roles.module';
 import { TeamsModule } from './teams/teams.module';
+import { ReasonsModule } from './reasons/reasons.module';
+import { CreditsModule } from './credits/credits.module';
+import { LedgerModule } from './ledger/ledger.module';
 
 /**
  * The whole application. Pipes, filters and guards are declared here as APP_* providers so that
@@ -30,6 +33,9 @@ export class AppModule {
         HealthModule,
         TeamsModule,
         RolesModule,
+        ReasonsModule,
+        CreditsModule,
+        LedgerModule,
       ],
       providers: [
         { provide: APP_PIPE, useClass: AppValidationPipe },

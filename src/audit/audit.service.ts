@@ -10,6 +10,7 @@ export type AuditAction =
   | 'role.created'
   | 'role.limits_set'
   | 'reason.created'
+  | 'reason.changed'
   | 'credit.reversed'
   | 'credit.read';
 

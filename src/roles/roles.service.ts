@@ -101,7 +101,10 @@ export class RolesService {
     return this.dataSource.transaction(async (m) => {
       // The row lock on the role orders concurrent changes into consecutive versions.
       const rows: Array<{ version: number }> = await m.query(
-        `UPDATE roles SET current_limits_version = current_limits_version + 1 WHERE id = $1 RETURNING current_limits_version AS version`,
+        // (A CTE, because TypeORM returns [rows, count] for a bare UPDATE ... RETURNING.)
+        `WITH bumped AS (UPDATE roles SET current_limits_version = current_limits_version + 1 WHERE id = $1
+                         RETURNING current_limits_version AS version)
+         SELECT version FROM bumped`,
         [roleId],
       );
       if (rows.length === 0) throw new DomainError('NOT_FOUND', 'No such job role.');
