@@ -68,6 +68,6 @@ export function creditBody(overrides: Record<string, unknown> = {}) {
   };
 }
 
-export async function postCredit(t: TestApp, token: string, body: Record<string, unknown>, key = randomUUID()) {
+export async function postCredit(t: TestApp, token: string, body: Record<string, unknown>, key: string = randomUUID()) {
   return t.as(token).post('/v1/credits', body, { headers: { 'idempotency-key': key } });
 }

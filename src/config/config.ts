@@ -8,6 +8,7 @@ export interface AppConfig {
   minCohort: number;
   reversalWindowHours: number;
   logLevel: string;
+  dbPoolSize: number;
 }
 
 export const APP_CONFIG = Symbol('APP_CONFIG');
@@ -88,5 +89,6 @@ export function loadConfig(env: Env = process.env): AppConfig {
     minCohort: integer(env, 'LEEWAY_MIN_COHORT', 5, 3, 1000),
     reversalWindowHours: integer(env, 'LEEWAY_REVERSAL_WINDOW_HOURS', 72, 0, 24 * 365),
     logLevel,
+    dbPoolSize: integer(env, 'LEEWAY_DB_POOL_SIZE', 20, 1, 500),
   };
 }
