@@ -15,6 +15,7 @@ import { TeamsModule } from './teams/teams.module';
 import { ReasonsModule } from './reasons/reasons.module';
 import { CreditsModule } from './credits/credits.module';
 import { LedgerModule } from './ledger/ledger.module';
+import { ReportsModule } from './reports/reports.module';
 
 /**
  * The whole application. Pipes, filters and guards are declared here as APP_* providers so that
@@ -36,6 +37,7 @@ export class AppModule {
         ReasonsModule,
         CreditsModule,
         LedgerModule,
+        ReportsModule,
       ],
       providers: [
         { provide: APP_PIPE, useClass: AppValidationPipe },

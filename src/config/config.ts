@@ -1,3 +1,5 @@
+import { AGENT_SAMPLE } from '../reports/rollups';
+
 export interface AppConfig {
   port: number;
   host: string;
@@ -86,7 +88,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     dataDir: env.LEEWAY_DATA_DIR?.trim() || '.leeway',
     bootstrapToken: bootstrapToken(env),
     timezone: timezone(env),
-    minCohort: integer(env, 'LEEWAY_MIN_COHORT', 5, 3, 1000),
+    minCohort: integer(env, 'LEEWAY_MIN_COHORT', 5, 3, AGENT_SAMPLE),
     reversalWindowHours: integer(env, 'LEEWAY_REVERSAL_WINDOW_HOURS', 72, 0, 24 * 365),
     logLevel,
     dbPoolSize: integer(env, 'LEEWAY_DB_POOL_SIZE', 20, 1, 500),

@@ -8,6 +8,7 @@ import { toJson } from '../common/json';
 import { decodeCursor, Page, toPage } from '../common/pagination';
 import { uniqueViolation } from '../common/pg-errors';
 import { APP_CONFIG, AppConfig } from '../config/config';
+import { addCredit, removeCredit } from '../reports/rollups';
 import { CurrencyLimits, limitsFromRow } from '../roles/limits';
 import { requestHash } from './canonical-json';
 import { ACCOUNTS } from './credit-kinds';
@@ -180,6 +181,20 @@ export class CreditsService {
       ],
     );
     await this.post(m, id, 'credit', dto.currency, postingsFor(split.within, split.overrun));
+    await addCredit(m, {
+      agentId: agent.id,
+      roleId: agent.roleId,
+      teamId: agent.teamId,
+      currency: dto.currency,
+      reasonCode: dto.reasonCode,
+      kind: dto.kind,
+      channel: dto.channel ?? null,
+      day: dayRow.day,
+      amount,
+      within: split.within,
+      overrun: split.overrun,
+      bindingLimit: split.bindingLimit,
+    });
 
     const credit: CreditView & { headroom: HeadroomView } = {
       id,
@@ -324,6 +339,20 @@ export class CreditsService {
         row.currency,
         original.map((l) => ({ debit: l.credit, credit: l.debit, amount: l.amount })),
       );
+      await removeCredit(m, {
+        agentId: row.agent_id,
+        roleId: row.role_id,
+        teamId: row.team_id,
+        currency: row.currency,
+        reasonCode: row.reason_code,
+        kind: row.kind,
+        channel: row.channel,
+        day: row.day,
+        amount: BigInt(row.amount),
+        within: BigInt(row.within_discretion),
+        overrun: BigInt(row.overrun),
+        bindingLimit: row.binding_limit,
+      });
       await this.audit.record(m, {
         actorId: actor.id,
         action: 'credit.reversed',

@@ -1,0 +1,325 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { DomainError } from '../common/domain-error';
+import { APP_CONFIG, AppConfig } from '../config/config';
+import { LIMIT_KEYS, LimitKey } from '../roles/limits';
+import { GroupKey, LimitFitQueryDto, Period, SpendReportQueryDto } from './dto/report-query.dto';
+import { AGENT_SAMPLE } from './rollups';
+import { Bucket, Cohort, cohortOf, Figures, Group, suppress } from './suppression';
+
+const DAY_MS = 24 * 3600 * 1000;
+/** Longest range a report covers; `period=day` and `period=week` read day rollups, so they get less. */
+const MAX_DAYS = 3660;
+const MAX_DAYS_DAILY = 370;
+
+const COLUMN: Record<GroupKey, string> = {
+  reason: 'reason_code',
+  kind: 'kind',
+  role: 'role_id',
+  team: 'team_id',
+  channel: 'channel',
+};
+
+const PERIOD_LABEL: Record<Exclude<Period, 'none'>, string> = {
+  day: `to_char(bucket, 'YYYY-MM-DD')`,
+  week: `to_char(bucket, 'IYYY-"W"IW')`,
+  month: `to_char(bucket, 'YYYY-MM')`,
+  quarter: `to_char(bucket, 'YYYY-"Q"Q')`,
+};
+
+export interface Named {
+  id: string | null;
+  name: string | null;
+}
+
+export interface SpendRow {
+  period?: string;
+  reason?: string;
+  kind?: string;
+  role?: Named;
+  team?: Named;
+  channel?: string | null;
+  currency: string;
+  credits: bigint;
+  amount: bigint;
+  withinDiscretion: bigint;
+  overrun: bigint;
+  creditsWithOverrun: bigint;
+}
+
+export interface SpendReport {
+  minCohort: number;
+  from: string;
+  to: string;
+  period: Period;
+  groupBy: GroupKey[];
+  currency?: string;
+  rows: SpendRow[];
+  suppressed: Array<{ currency: string; rows: number } & Partial<Record<keyof Figures, bigint | null>>>;
+  totals: Array<{ currency: string } & Figures>;
+}
+
+type RowKey = Omit<SpendRow, keyof Figures | 'currency'>;
+
+function isoDay(d: Date): string {
+  return d.toISOString().slice(0, 10);
+}
+
+function parseDay(s: string): Date {
+  return new Date(`${s}T00:00:00Z`);
+}
+
+/** The agents behind a grouped set of cells: exact below AGENT_SAMPLE, else "at least". */
+function cohortFromRow(r: Record<string, any>): Cohort {
+  const full = Number(r.sampled ?? 0) >= AGENT_SAMPLE;
+  return cohortOf(full || !r.agents ? [] : r.agents.split(','), full);
+}
+
+function figures(r: Record<string, string>): Figures {
+  return {
+    credits: BigInt(r.credits),
+    amount: BigInt(r.amount),
+    withinDiscretion: BigInt(r.within_discretion),
+    overrun: BigInt(r.overrun),
+    creditsWithOverrun: BigInt(r.credits_with_overrun),
+  };
+}
+
+@Injectable()
+export class ReportsService {
+  constructor(
+    private readonly dataSource: DataSource,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  async spend(q: SpendReportQueryDto): Promise<SpendReport> {
+    const period: Period = q.period ?? 'none';
+    const groupBy = q.groupBy ?? [];
+    const from = parseDay(q.from);
+    const to = parseDay(q.to);
+    if (to < from) throw DomainError.validation('to', 'must not be before from');
+    const days = (to.getTime() - from.getTime()) / DAY_MS + 1;
+    const daily = period === 'day' || period === 'week';
+    if (days > (daily ? MAX_DAYS_DAILY : MAX_DAYS)) {
+      throw DomainError.validation('to', `a ${period} report covers at most ${daily ? MAX_DAYS_DAILY : MAX_DAYS} days`);
+    }
+
+    // Whole months come from month rollups; the days at either edge, and day/week reports, from day rollups.
+    const firstFull =
+      from.getUTCDate() === 1 ? from : new Date(Date.UTC(from.getUTCFullYear(), from.getUTCMonth() + 1, 1));
+    const afterTo = new Date(to.getTime() + DAY_MS);
+    const endFull = new Date(Date.UTC(afterTo.getUTCFullYear(), afterTo.getUTCMonth(), 1));
+    const useMonths = !daily && firstFull < endFull;
+
+    const params: unknown[] = [q.from, q.to, q.currency ?? null];
+    if (useMonths) params.push(isoDay(firstFull), isoDay(endFull));
+    const range = useMonths
+      ? `((grain = 'm' AND bucket >= $4::date AND bucket < $5::date)
+          OR (grain = 'd' AND bucket BETWEEN $1::date AND $2::date AND NOT (bucket >= $4::date AND bucket < $5::date)))`
+      : `grain = 'd' AND bucket BETWEEN $1::date AND $2::date`;
+    const keys = [
+      ...(period === 'none' ? [] : [`${PERIOD_LABEL[period]} AS period`]),
+      ...groupBy.map((k) => COLUMN[k]),
+      'currency',
+    ];
+    const keyRefs = keys.map((_, i) => String(i + 1)).join(', ');
+    const rows: Array<Record<string, any>> = await this.dataSource.query(
+      `SELECT g.*, ro.name AS role_name, te.name AS team_name FROM (
+         SELECT ${keys.join(', ')},
+                sum(credits) AS credits, sum(amount) AS amount, sum(within_discretion) AS within_discretion,
+                sum(overrun) AS overrun, sum(credits_with_overrun) AS credits_with_overrun,
+                max(cardinality(agents)) AS sampled,
+                string_agg(array_to_string(agents, ','), ',') FILTER (WHERE cardinality(agents) < ${AGENT_SAMPLE}) AS agents
+           FROM report_cells
+          WHERE credits > 0 AND ${range} AND ($3::text IS NULL OR currency = $3)
+          GROUP BY ${keyRefs}) g
+       LEFT JOIN roles ro ON ${groupBy.includes('role') ? 'ro.id = g.role_id' : 'false'}
+       LEFT JOIN teams te ON ${groupBy.includes('team') ? 'te.id = g.team_id' : 'false'}`,
+      params,
+    );
+
+    const groups: Group<RowKey>[] = rows.map((r) => {
+      const key: RowKey = {};
+      if (period !== 'none') key.period = r.period;
+      if (groupBy.includes('reason')) key.reason = r.reason_code;
+      if (groupBy.includes('kind')) key.kind = r.kind;
+      if (groupBy.includes('role')) key.role = { id: r.role_id, name: r.role_name };
+      if (groupBy.includes('team')) key.team = { id: r.team_id, name: r.team_name };
+      if (groupBy.includes('channel')) key.channel = r.channel;
+      return {
+        key,
+        sortKey: sortKeyOf(key, r.currency),
+        currency: r.currency,
+        figures: figures(r),
+        cohort: cohortFromRow(r),
+      };
+    });
+    const result = suppress(groups, this.config.minCohort);
+    const visible = result.visible.sort((a, b) => (a.sortKey < b.sortKey ? -1 : a.sortKey > b.sortKey ? 1 : 0));
+    return {
+      minCohort: this.config.minCohort,
+      from: q.from,
+      to: q.to,
+      period,
+      groupBy,
+      ...(q.currency ? { currency: q.currency } : {}),
+      rows: visible.map((g) => ({ ...g.key, currency: g.currency, ...g.figures })),
+      suppressed: result.suppressed.map(bucketView),
+      totals: result.totals.map((t) => ({ currency: t.currency, ...t.figures })),
+    };
+  }
+
+  async limitFit(q: LimitFitQueryDto) {
+    const today = new Date();
+    const to = q.to ? parseDay(q.to) : today;
+    const from = q.from ? parseDay(q.from) : new Date(Date.UTC(to.getUTCFullYear(), to.getUTCMonth() - 11, 1));
+    if (to < from) throw DomainError.validation('to', 'must not be before from');
+    if ((to.getTime() - from.getTime()) / DAY_MS > MAX_DAYS) {
+      throw DomainError.validation('to', `limit-fit covers at most ${MAX_DAYS} days`);
+    }
+    const fromMonth = isoDay(new Date(Date.UTC(from.getUTCFullYear(), from.getUTCMonth(), 1)));
+    const toMonth = isoDay(new Date(Date.UTC(to.getUTCFullYear(), to.getUTCMonth(), 1)));
+    const params = [fromMonth, toMonth, q.currency ?? null];
+
+    const [histogram, cohorts, limits]: Array<Array<Record<string, any>>> = await Promise.all([
+      this.dataSource.query(
+        `SELECT role_id, currency, amount, sum(credits) AS credits, sum(credits_with_overrun) AS credits_with_overrun,
+                sum(bound_per_credit) AS per_credit, sum(bound_per_case) AS per_case,
+                sum(bound_per_agent_day) AS per_agent_day, sum(bound_per_agent_month) AS per_agent_month
+           FROM report_amounts
+          WHERE month BETWEEN $1::date AND $2::date AND role_id IS NOT NULL AND credits > 0
+            AND ($3::text IS NULL OR currency = $3)
+          GROUP BY role_id, currency, amount
+          ORDER BY role_id, currency, amount`,
+        params,
+      ),
+      this.dataSource.query(
+        `SELECT role_id, currency, max(cardinality(agents)) AS sampled,
+                string_agg(array_to_string(agents, ','), ',') FILTER (WHERE cardinality(agents) < ${AGENT_SAMPLE}) AS agents
+           FROM report_cells
+          WHERE grain = 'm' AND bucket BETWEEN $1::date AND $2::date AND role_id IS NOT NULL AND credits > 0
+            AND ($3::text IS NULL OR currency = $3)
+          GROUP BY role_id, currency`,
+        params,
+      ),
+      this.dataSource.query(
+        `SELECT r.id AS role_id, r.name, l.currency, l.per_credit, l.per_case, l.per_agent_day, l.per_agent_month
+           FROM roles r LEFT JOIN role_limits l ON l.role_id = r.id AND l.version = r.current_limits_version`,
+      ),
+    ]);
+
+    const names = new Map<string, string>();
+    const current = new Map<string, Record<string, any>>();
+    for (const l of limits) {
+      names.set(l.role_id, l.name);
+      if (l.currency) current.set(`${l.role_id}/${l.currency}`, l);
+    }
+    const buckets = new Map<string, Array<Record<string, any>>>();
+    for (const h of histogram) {
+      const id = `${h.role_id}/${h.currency}`;
+      const list = buckets.get(id) ?? [];
+      list.push(h);
+      buckets.set(id, list);
+    }
+    const minCohort = this.config.minCohort;
+    const rows = cohorts
+      .map((c) => {
+        const id = `${c.role_id}/${c.currency}`;
+        const role = { id: c.role_id as string, name: names.get(c.role_id) ?? null };
+        const cohort = cohortFromRow(c);
+        const size = cohort.atLeastSample ? AGENT_SAMPLE : cohort.agents.size;
+        if (size < minCohort) return { role, currency: c.currency as string, suppressed: true as const };
+        return { role, currency: c.currency as string, ...fitOf(buckets.get(id) ?? [], current.get(id)) };
+      })
+      .sort((a, b) => `${a.role.name}/${a.currency}`.localeCompare(`${b.role.name}/${b.currency}`));
+    return {
+      minCohort,
+      from: fromMonth,
+      to: isoDay(new Date(Date.UTC(to.getUTCFullYear(), to.getUTCMonth() + 1, 0))),
+      rows,
+    };
+  }
+}
+
+function bucketView(b: Bucket) {
+  const f = b.figures;
+  return {
+    currency: b.currency,
+    rows: b.rows,
+    credits: f?.credits ?? null,
+    amount: f?.amount ?? null,
+    withinDiscretion: f?.withinDiscretion ?? null,
+    overrun: f?.overrun ?? null,
+    creditsWithOverrun: f?.creditsWithOverrun ?? null,
+  };
+}
+
+function sortKeyOf(key: RowKey, currency: string): string {
+  return JSON.stringify([
+    key.period ?? '',
+    key.reason ?? '',
+    key.kind ?? '',
+    key.role?.name ?? '',
+    key.role?.id ?? '',
+    key.team?.name ?? '',
+    key.team?.id ?? '',
+    key.channel ?? '',
+    currency,
+  ]);
+}
+
+const BOUND_COLUMN: Record<LimitKey, string> = {
+  perCredit: 'per_credit',
+  perCase: 'per_case',
+  perAgentDay: 'per_agent_day',
+  perAgentMonth: 'per_agent_month',
+};
+
+/** Exact percentiles and limit signals from a histogram of credit amounts (sorted by amount). */
+export function fitOf(histogram: Array<Record<string, any>>, limitsRow: Record<string, any> | undefined) {
+  const total = histogram.reduce((n, h) => n + BigInt(h.credits), 0n);
+  const limits = {
+    perCredit: limitsRow?.per_credit != null ? BigInt(limitsRow.per_credit) : null,
+    perCase: limitsRow?.per_case != null ? BigInt(limitsRow.per_case) : null,
+    perAgentDay: limitsRow?.per_agent_day != null ? BigInt(limitsRow.per_agent_day) : null,
+    perAgentMonth: limitsRow?.per_agent_month != null ? BigInt(limitsRow.per_agent_month) : null,
+  };
+  /** Nearest-rank percentile: the smallest amount that at least p% of credits do not exceed. */
+  const percentile = (p: number): bigint | null => {
+    if (total === 0n) return null;
+    const rank = (total * BigInt(p) + 99n) / 100n;
+    let seen = 0n;
+    for (const h of histogram) {
+      seen += BigInt(h.credits);
+      if (seen >= rank) return BigInt(h.amount);
+    }
+    return null;
+  };
+  const share = (n: bigint): number | null => (total === 0n ? null : Math.round(Number((n * 10000n) / total)) / 10000);
+  const overPerCredit =
+    limits.perCredit === null
+      ? null
+      : histogram.filter((h) => BigInt(h.amount) > limits.perCredit!).reduce((n, h) => n + BigInt(h.credits), 0n);
+  const withOverrun = histogram.reduce((n, h) => n + BigInt(h.credits_with_overrun), 0n);
+  let bindingLimit: LimitKey | null = null;
+  let most = 0n;
+  for (const key of LIMIT_KEYS) {
+    const n = histogram.reduce((s, h) => s + BigInt(h[BOUND_COLUMN[key]]), 0n);
+    if (n > most) {
+      most = n;
+      bindingLimit = key;
+    }
+  }
+  return {
+    credits: total,
+    limits: limitsRow ? limits : null,
+    p50: percentile(50),
+    p90: percentile(90),
+    p95: percentile(95),
+    p99: percentile(99),
+    shareOverPerCredit: overPerCredit === null ? null : share(overPerCredit),
+    shareWithOverrun: share(withOverrun),
+    bindingLimit,
+    suggestedPerCredit: percentile(95),
+  };
+}
