@@ -177,6 +177,8 @@ export async function rebuildRollups(m: Querier): Promise<void> {
                                credits, amount, within_discretion, overrun, credits_with_overrun)
      ${RECOMPUTED_CELLS}`,
   );
+  // Fresh statistics so the membership join below is planned as the hash join it should be.
+  await m.query(`ANALYZE report_cells`);
   await m.query(`INSERT INTO report_cell_agents (cell_id, agent_id, credits) ${RECOMPUTED_MEMBERS}`);
   await m.query(
     `UPDATE report_cells rc SET agents = s.agents

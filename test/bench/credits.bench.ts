@@ -20,6 +20,11 @@ const CONNECTIONS = 32;
 const DURATION_S = Number(process.env.BENCH_SECONDS ?? 20);
 const CASES = 50_000;
 const BOOTSTRAP = `bench-${randomUUID()}`;
+// A realistic spread of reasons, kinds and channels, so report rollup rows are shared as in real traffic.
+const REASONS = ['late_delivery', 'damaged_item', 'billing_error', 'service_failure', 'long_wait'];
+const KINDS = ['refund', 'store_credit', 'voucher'];
+const CHANNELS = ['phone', 'chat', 'email'];
+const sqlPick = (values: string[], v: string) => `(ARRAY[${values.map((x) => `'${x}'`).join(',')}])[:${v}]`;
 
 interface Figures {
   rate: number;
@@ -52,10 +57,10 @@ async function driveService(url: string, tokens: string[]): Promise<Figures> {
                 req.body = JSON.stringify({
                   amount: 500 + Math.floor(Math.random() * 5000),
                   currency: 'EUR',
-                  kind: 'refund',
-                  reasonCode: 'late_delivery',
+                  kind: KINDS[Math.floor(Math.random() * KINDS.length)],
+                  reasonCode: REASONS[Math.floor(Math.random() * REASONS.length)],
                   caseRef: `C-${Math.floor(Math.random() * CASES)}`,
-                  channel: 'phone',
+                  channel: CHANNELS[Math.floor(Math.random() * CHANNELS.length)],
                 });
                 return req;
               },
@@ -87,12 +92,16 @@ const PGBENCH_SCRIPT = `
 \\set c random(0, ${CASES - 1})
 \\set amount random(500, 5499)
 \\set k random(1, 1000000000000)
+\\set ri random(1, ${REASONS.length})
+\\set ki random(1, ${KINDS.length})
+\\set ci random(1, ${CHANNELS.length})
 SELECT u.id AS agent_id, u.role_id, u.team_id FROM tokens t JOIN users u ON u.id = t.user_id
  WHERE t.token_hash = (SELECT token_hash FROM bench_agents WHERE n = :n) AND t.revoked_at IS NULL AND u.active \\gset
 BEGIN;
 INSERT INTO idempotency_keys (user_id, key, request_hash) VALUES (:agent_id::uuid, 'pgb-' || :client_id::text || '-' || :k::text, sha256('x'::bytea))
  ON CONFLICT ON CONSTRAINT idempotency_keys_pk DO NOTHING RETURNING 1;
-SELECT (SELECT active FROM reasons WHERE code = 'late_delivery') AS reason_active, r.current_limits_version AS version,
+SELECT ${sqlPick(REASONS, 'ri')} AS reason, ${sqlPick(KINDS, 'ki')} AS kind, ${sqlPick(CHANNELS, 'ci')} AS channel \\gset
+SELECT (SELECT active FROM reasons WHERE code = :reason) AS reason_active, r.current_limits_version AS version,
        l.currency, l.per_credit, l.per_case, l.per_agent_day, l.per_agent_month
   FROM (SELECT 1) one LEFT JOIN roles r ON r.id = :role_id::uuid
   LEFT JOIN role_limits l ON l.role_id = r.id AND l.version = r.current_limits_version AND l.currency = 'EUR' \\gset
@@ -105,11 +114,31 @@ INSERT INTO usage_agent_month AS u (agent_id, currency, month, used)
  ON CONFLICT (agent_id, currency, month) DO UPDATE SET used = u.used + EXCLUDED.used RETURNING used;
 INSERT INTO credits (id, agent_id, role_id, team_id, limits_version, amount, currency, kind, reason_code, case_ref,
                      customer_ref, channel, note, occurred_at, local_day, within_discretion, overrun, unbudgeted, binding_limit)
- VALUES (gen_random_uuid(), :agent_id::uuid, :role_id::uuid, :team_id::uuid, :version::int, :amount::bigint, 'EUR', 'refund', 'late_delivery', 'C-' || :c::text,
-         NULL, 'phone', NULL, now(), (now() AT TIME ZONE 'UTC')::date, :amount::bigint, 0, false, 'none')
+ VALUES (gen_random_uuid(), :agent_id::uuid, :role_id::uuid, :team_id::uuid, :version::int, :amount::bigint, 'EUR', :kind, :reason, 'C-' || :c::text,
+         NULL, :channel, NULL, now(), (now() AT TIME ZONE 'UTC')::date, :amount::bigint, 0, false, 'none')
  RETURNING id AS credit_id, recorded_at \\gset
 INSERT INTO postings (entry_id, entry_kind, currency, debit_account, credit_account, amount, local_day)
  VALUES (:credit_id::uuid, 'credit', 'EUR', E'goodwill\\x3awithin-discretion', E'remedies\\x3aowed', :amount::bigint, (now() AT TIME ZONE 'UTC')::date);
+WITH cell AS (
+  INSERT INTO report_cells AS c (grain, bucket, currency, role_id, team_id, reason_code, kind, channel,
+                                 credits, amount, within_discretion, overrun, credits_with_overrun)
+  VALUES ('d', (now() AT TIME ZONE 'UTC')::date, 'EUR', :role_id::uuid, :team_id::uuid, :reason, :kind, :channel, 1, :amount::bigint, :amount::bigint, 0, 0),
+         ('m', date_trunc('month', now() AT TIME ZONE 'UTC')::date, 'EUR', :role_id::uuid, :team_id::uuid, :reason, :kind, :channel, 1, :amount::bigint, :amount::bigint, 0, 0)
+  ON CONFLICT ON CONSTRAINT report_cells_key DO UPDATE SET credits = c.credits + EXCLUDED.credits, amount = c.amount + EXCLUDED.amount,
+    within_discretion = c.within_discretion + EXCLUDED.within_discretion, overrun = c.overrun + EXCLUDED.overrun,
+    credits_with_overrun = c.credits_with_overrun + EXCLUDED.credits_with_overrun
+  RETURNING c.id, c.grain
+), amounts AS (
+  INSERT INTO report_amounts AS r (month, role_id, currency, amount, credits, credits_with_overrun, bound_per_credit, bound_per_case,
+                                   bound_per_agent_day, bound_per_agent_month)
+  VALUES (date_trunc('month', now() AT TIME ZONE 'UTC')::date, :role_id::uuid, 'EUR', :amount::bigint, 1, 0, 0, 0, 0, 0)
+  ON CONFLICT ON CONSTRAINT report_amounts_key DO UPDATE SET credits = r.credits + EXCLUDED.credits
+)
+SELECT array_agg(id ORDER BY grain) AS cells FROM cell \\gset
+INSERT INTO report_cell_agents AS a (cell_id, agent_id, credits) SELECT unnest(:cells::bigint[]), :agent_id::uuid, 1
+ ON CONFLICT ON CONSTRAINT report_cell_agents_pk DO UPDATE SET credits = a.credits + 1 RETURNING cell_id, credits;
+UPDATE report_cells SET agents = agents || :agent_id::uuid
+ WHERE id = ANY(:cells::bigint[]) AND cardinality(agents) < 20 AND NOT (:agent_id::uuid = ANY(agents));
 UPDATE idempotency_keys SET status_code = 201, response = repeat('x', 900), credit_id = :credit_id::uuid
  WHERE user_id = :agent_id::uuid AND key = 'pgb-' || :client_id::text || '-' || :k::text;
 COMMIT;

@@ -1,0 +1,128 @@
+import { ACCOUNTS } from '../credits/credit-kinds';
+import { AGENT_SAMPLE, Querier, RECOMPUTED_AMOUNTS, RECOMPUTED_CELLS, RECOMPUTED_MEMBERS } from '../reports/rollups';
+
+export interface InvariantResult {
+  name: string;
+  ok: boolean;
+  /** Up to a few offending rows, for the message. */
+  sample: unknown[];
+}
+
+/**
+ * Everything the ledger promises about itself, checked against a recomputation from credits and
+ * reversals alone. Used by the seed, the benchmarks and the tests.
+ */
+const CHECKS: Array<{ name: string; sql: string }> = [
+  {
+    name: 'balances sum to zero per currency',
+    sql: `SELECT currency, sum(balance) AS net FROM (
+            SELECT currency, debit_account AS account, amount AS balance FROM postings
+            UNION ALL SELECT currency, credit_account, -amount FROM postings) lines
+          GROUP BY currency HAVING sum(balance) <> 0`,
+  },
+  {
+    name: 'postings match the split of every unreversed credit',
+    sql: `WITH posted AS (
+            SELECT currency,
+                   sum(CASE WHEN debit_account = '${ACCOUNTS.within}' THEN amount
+                            WHEN credit_account = '${ACCOUNTS.within}' THEN -amount ELSE 0 END) AS within,
+                   sum(CASE WHEN debit_account = '${ACCOUNTS.overrun}' THEN amount
+                            WHEN credit_account = '${ACCOUNTS.overrun}' THEN -amount ELSE 0 END) AS overrun
+              FROM postings GROUP BY currency),
+          expected AS (
+            SELECT currency, sum(within_discretion) AS within, sum(overrun) AS overrun FROM credits c
+             WHERE NOT EXISTS (SELECT 1 FROM credit_reversals r WHERE r.credit_id = c.id) GROUP BY currency)
+          SELECT * FROM posted p FULL JOIN expected e USING (currency)
+           WHERE coalesce(p.within, 0) <> coalesce(e.within, 0) OR coalesce(p.overrun, 0) <> coalesce(e.overrun, 0)`,
+  },
+  {
+    name: 'every credit posted exactly its own lines',
+    sql: `SELECT c.id FROM credits c
+            LEFT JOIN (SELECT entry_id, sum(amount) AS amount, count(*) AS lines FROM postings
+                        WHERE entry_kind = 'credit' GROUP BY entry_id) p ON p.entry_id = c.id
+           WHERE coalesce(p.amount, 0) <> c.amount
+              OR coalesce(p.lines, 0) <> (CASE WHEN c.within_discretion > 0 THEN 1 ELSE 0 END)
+                                         + (CASE WHEN c.overrun > 0 THEN 1 ELSE 0 END)
+           LIMIT 5`,
+  },
+  {
+    name: 'case usage matches unreversed credits',
+    sql: `SELECT * FROM usage_case u FULL JOIN (
+            SELECT case_ref, currency, sum(amount) AS expected FROM credits c
+             WHERE NOT EXISTS (SELECT 1 FROM credit_reversals r WHERE r.credit_id = c.id)
+             GROUP BY case_ref, currency) e USING (case_ref, currency)
+           WHERE coalesce(u.used, 0) <> coalesce(e.expected, 0) LIMIT 5`,
+  },
+  {
+    name: 'agent-day usage matches unreversed credits',
+    sql: `SELECT * FROM usage_agent_day u FULL JOIN (
+            SELECT agent_id, currency, local_day AS day, sum(amount) AS expected FROM credits c
+             WHERE NOT EXISTS (SELECT 1 FROM credit_reversals r WHERE r.credit_id = c.id)
+             GROUP BY agent_id, currency, local_day) e USING (agent_id, currency, day)
+           WHERE coalesce(u.used, 0) <> coalesce(e.expected, 0) LIMIT 5`,
+  },
+  {
+    name: 'agent-month usage matches unreversed credits',
+    sql: `SELECT * FROM usage_agent_month u FULL JOIN (
+            SELECT agent_id, currency, date_trunc('month', local_day)::date AS month, sum(amount) AS expected
+              FROM credits c WHERE NOT EXISTS (SELECT 1 FROM credit_reversals r WHERE r.credit_id = c.id)
+             GROUP BY 1, 2, 3) e USING (agent_id, currency, month)
+           WHERE coalesce(u.used, 0) <> coalesce(e.expected, 0) LIMIT 5`,
+  },
+  {
+    name: 'report cells match unreversed credits',
+    sql: `WITH stored AS (
+            SELECT grain, bucket, currency, role_id, team_id, reason_code, kind, channel,
+                   credits, amount, within_discretion, overrun, credits_with_overrun
+              FROM report_cells WHERE credits > 0)
+          (SELECT 'stored' AS side, * FROM (SELECT * FROM stored EXCEPT ${RECOMPUTED_CELLS}) a)
+          UNION ALL
+          (SELECT 'recomputed', * FROM (${RECOMPUTED_CELLS} EXCEPT SELECT * FROM stored) b)
+          LIMIT 5`,
+  },
+  {
+    name: 'report cell members match unreversed credits',
+    sql: `(SELECT 'stored' AS side, * FROM (SELECT cell_id, agent_id, credits FROM report_cell_agents
+                                            EXCEPT ${RECOMPUTED_MEMBERS}) a)
+          UNION ALL
+          (SELECT 'recomputed', * FROM (${RECOMPUTED_MEMBERS}
+                                        EXCEPT SELECT cell_id, agent_id, credits FROM report_cell_agents) b)
+          LIMIT 5`,
+  },
+  {
+    name: `report cell agent samples hold min(${AGENT_SAMPLE}, members) distinct members`,
+    sql: `SELECT c.id, cardinality(c.agents) AS sampled, coalesce(m.members, 0) AS members
+            FROM report_cells c
+            LEFT JOIN (SELECT cell_id, count(*) AS members FROM report_cell_agents GROUP BY cell_id) m ON m.cell_id = c.id
+           WHERE cardinality(c.agents) <> least(${AGENT_SAMPLE}, coalesce(m.members, 0))
+              OR (SELECT count(DISTINCT a) FROM unnest(c.agents) a) <> cardinality(c.agents)
+              OR EXISTS (SELECT 1 FROM unnest(c.agents) a
+                          WHERE NOT EXISTS (SELECT 1 FROM report_cell_agents x WHERE x.cell_id = c.id AND x.agent_id = a))
+           LIMIT 5`,
+  },
+  {
+    name: 'report amounts match unreversed credits',
+    sql: `WITH stored AS (
+            SELECT month, role_id, currency, amount, credits, credits_with_overrun, bound_per_credit,
+                   bound_per_case, bound_per_agent_day, bound_per_agent_month
+              FROM report_amounts WHERE credits > 0)
+          (SELECT 'stored' AS side, * FROM (SELECT * FROM stored EXCEPT ${RECOMPUTED_AMOUNTS}) a)
+          UNION ALL
+          (SELECT 'recomputed', * FROM (${RECOMPUTED_AMOUNTS} EXCEPT SELECT * FROM stored) b)
+          LIMIT 5`,
+  },
+  {
+    name: 'every stored idempotent response names a credit that exists',
+    sql: `SELECT k.user_id, k.key FROM idempotency_keys k
+           WHERE k.response IS NOT NULL AND NOT EXISTS (SELECT 1 FROM credits c WHERE c.id = k.credit_id) LIMIT 5`,
+  },
+];
+
+export async function checkInvariants(db: Querier): Promise<InvariantResult[]> {
+  const results: InvariantResult[] = [];
+  for (const check of CHECKS) {
+    const rows: unknown[] = await db.query(check.sql);
+    results.push({ name: check.name, ok: rows.length === 0, sample: rows.slice(0, 5) });
+  }
+  return results;
+}
