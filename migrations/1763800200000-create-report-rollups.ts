@@ -7,11 +7,15 @@ import { rebuildRollups } from '../src/reports/rollups';
  * (`src/reports/rollups.ts` holds both the maintenance and the rebuild).
  *
  * - report_cells: sums per local day ('d') and per local month ('m') × currency × role × team ×
- *   reason × kind × channel, excluding reversed credits, plus `agents`: up to AGENT_SAMPLE (20) of the
- *   agents behind the cell. Fewer than 20 means "exactly these agents", which is all cohort
- *   suppression needs (LEEWAY_MIN_COHORT is at most 20).
+ *   reason × kind × channel, and per local month × currency × reason × kind × channel ('r', role and
+ *   team left out so reports by reason, kind or channel read few rows), excluding reversed credits,
+ *   plus `agents`: up to AGENT_SAMPLE (20) of the agents behind the cell. Fewer than 20 means
+ *   "exactly these agents", which is all cohort suppression needs (LEEWAY_MIN_COHORT is at most 20).
  * - report_cell_agents: how many unreversed credits each agent has in a cell, so a reversal can
  *   tell whether the agent still belongs to the cell and refill the sample.
+ * - report_agent_months: sums per local month × currency × role × team × agent. Each row belongs to
+ *   one agent, so only that agent's own (already serialised) writes touch it; reports by role and
+ *   team read it and count distinct agents exactly. It is never shown per agent.
  * - report_amounts: per local month × role × currency, how many credits had each exact amount and
  *   which limit bound them, so limit-fit percentiles are exact without reading credits.
  */
@@ -39,7 +43,8 @@ export class CreateReportRollups1763800200000 implements MigrationInterface {
         CONSTRAINT report_cells_pk PRIMARY KEY (id),
         CONSTRAINT report_cells_key UNIQUE NULLS NOT DISTINCT
           (grain, bucket, currency, role_id, team_id, reason_code, kind, channel),
-        CONSTRAINT report_cells_grain_ck CHECK (grain IN ('d', 'm')),
+        CONSTRAINT report_cells_grain_ck CHECK (grain IN ('d', 'm', 'r')),
+        CONSTRAINT report_cells_shape_ck CHECK (grain <> 'r' OR (role_id IS NULL AND team_id IS NULL)),
         CONSTRAINT report_cells_sums_ck CHECK (
           credits >= 0 AND amount >= 0 AND within_discretion >= 0 AND overrun >= 0
           AND credits_with_overrun >= 0 AND within_discretion + overrun = amount),
@@ -69,10 +74,28 @@ export class CreateReportRollups1763800200000 implements MigrationInterface {
         CONSTRAINT report_amounts_key UNIQUE NULLS NOT DISTINCT (month, role_id, currency, amount),
         CONSTRAINT report_amounts_counts_ck CHECK (credits >= 0 AND credits_with_overrun >= 0)
       )`);
+    await q.query(`
+      CREATE TABLE report_agent_months (
+        month date NOT NULL,
+        currency char(3) NOT NULL,
+        role_id uuid,
+        team_id uuid,
+        agent_id uuid NOT NULL,
+        credits bigint NOT NULL,
+        amount bigint NOT NULL,
+        within_discretion bigint NOT NULL,
+        overrun bigint NOT NULL,
+        credits_with_overrun bigint NOT NULL,
+        CONSTRAINT report_agent_months_key UNIQUE NULLS NOT DISTINCT (month, currency, role_id, team_id, agent_id),
+        CONSTRAINT report_agent_months_sums_ck CHECK (
+          credits >= 0 AND amount >= 0 AND within_discretion >= 0 AND overrun >= 0
+          AND credits_with_overrun >= 0 AND within_discretion + overrun = amount)
+      )`);
     await rebuildRollups(q);
   }
 
   async down(q: QueryRunner): Promise<void> {
+    await q.query(`DROP TABLE report_agent_months`);
     await q.query(`DROP TABLE report_amounts`);
     await q.query(`DROP TABLE report_cell_agents`);
     await q.query(`DROP TABLE report_cells`);

@@ -1,5 +1,12 @@
 import { ACCOUNTS } from '../credits/credit-kinds';
-import { AGENT_SAMPLE, Querier, RECOMPUTED_AMOUNTS, RECOMPUTED_CELLS, RECOMPUTED_MEMBERS } from '../reports/rollups';
+import {
+  AGENT_SAMPLE,
+  Querier,
+  RECOMPUTED_AGENT_MONTHS,
+  RECOMPUTED_AMOUNTS,
+  RECOMPUTED_CELLS,
+  RECOMPUTED_MEMBERS,
+} from '../reports/rollups';
 
 export interface InvariantResult {
   name: string;
@@ -109,6 +116,17 @@ const CHECKS: Array<{ name: string; sql: string }> = [
           (SELECT 'stored' AS side, * FROM (SELECT * FROM stored EXCEPT ${RECOMPUTED_AMOUNTS}) a)
           UNION ALL
           (SELECT 'recomputed', * FROM (${RECOMPUTED_AMOUNTS} EXCEPT SELECT * FROM stored) b)
+          LIMIT 5`,
+  },
+  {
+    name: 'report agent months match unreversed credits',
+    sql: `WITH stored AS (
+            SELECT month, currency, role_id, team_id, agent_id, credits, amount, within_discretion, overrun,
+                   credits_with_overrun
+              FROM report_agent_months WHERE credits > 0)
+          (SELECT 'stored' AS side, * FROM (SELECT * FROM stored EXCEPT ${RECOMPUTED_AGENT_MONTHS}) a)
+          UNION ALL
+          (SELECT 'recomputed', * FROM (${RECOMPUTED_AGENT_MONTHS} EXCEPT SELECT * FROM stored) b)
           LIMIT 5`,
   },
   {

@@ -5,7 +5,7 @@ import { APP_CONFIG, AppConfig } from '../config/config';
 import { LIMIT_KEYS, LimitKey } from '../roles/limits';
 import { GroupKey, LimitFitQueryDto, Period, SpendReportQueryDto } from './dto/report-query.dto';
 import { AGENT_SAMPLE } from './rollups';
-import { Bucket, Cohort, cohortOf, Figures, Group, suppress } from './suppression';
+import { add, Bucket, Cohort, cohortOf, Figures, Group, suppress, union } from './suppression';
 
 const DAY_MS = 24 * 3600 * 1000;
 /** Longest range a report covers; `period=day` and `period=week` read day rollups, so they get less. */
@@ -71,7 +71,7 @@ function parseDay(s: string): Date {
 
 /** The agents behind a grouped set of cells: exact below AGENT_SAMPLE, else "at least". */
 function cohortFromRow(r: Record<string, any>): Cohort {
-  const full = Number(r.sampled ?? 0) >= AGENT_SAMPLE;
+  const full = Number(r.sampled ?? r.distinct_agents ?? 0) >= AGENT_SAMPLE;
   return cohortOf(full || !r.agents ? [] : r.agents.split(','), full);
 }
 
@@ -111,49 +111,65 @@ export class ReportsService {
     const endFull = new Date(Date.UTC(afterTo.getUTCFullYear(), afterTo.getUTCMonth(), 1));
     const useMonths = !daily && firstFull < endFull;
 
-    const params: unknown[] = [q.from, q.to, q.currency ?? null];
-    if (useMonths) params.push(isoDay(firstFull), isoDay(endFull));
-    const range = useMonths
-      ? `((grain = 'm' AND bucket >= $4::date AND bucket < $5::date)
-          OR (grain = 'd' AND bucket BETWEEN $1::date AND $2::date AND NOT (bucket >= $4::date AND bucket < $5::date)))`
-      : `grain = 'd' AND bucket BETWEEN $1::date AND $2::date`;
-    const keys = [
-      ...(period === 'none' ? [] : [`${PERIOD_LABEL[period]} AS period`]),
-      ...groupBy.map((k) => COLUMN[k]),
-      'currency',
-    ];
-    const keyRefs = keys.map((_, i) => String(i + 1)).join(', ');
-    const rows: Array<Record<string, any>> = await this.dataSource.query(
-      `SELECT g.*, ro.name AS role_name, te.name AS team_name FROM (
-         SELECT ${keys.join(', ')},
-                sum(credits) AS credits, sum(amount) AS amount, sum(within_discretion) AS within_discretion,
-                sum(overrun) AS overrun, sum(credits_with_overrun) AS credits_with_overrun,
-                max(cardinality(agents)) AS sampled,
-                string_agg(array_to_string(agents, ','), ',') FILTER (WHERE cardinality(agents) < ${AGENT_SAMPLE}) AS agents
-           FROM report_cells
-          WHERE credits > 0 AND ${range} AND ($3::text IS NULL OR currency = $3)
-          GROUP BY ${keyRefs}) g
-       LEFT JOIN roles ro ON ${groupBy.includes('role') ? 'ro.id = g.role_id' : 'false'}
-       LEFT JOIN teams te ON ${groupBy.includes('team') ? 'te.id = g.team_id' : 'false'}`,
-      params,
-    );
+    const parts: Array<Array<Record<string, any>>> = [];
+    const currency = q.currency ?? null;
+    if (useMonths) {
+      const months = [currency, isoDay(firstFull), isoDay(endFull)];
+      const shape = monthShape(groupBy);
+      parts.push(
+        await this.dataSource.query(
+          shape === 'agents'
+            ? agentMonthsSql(period, groupBy, `month >= $2::date AND month < $3::date`)
+            : cellsSql(shape, period, groupBy, `bucket >= $2::date AND bucket < $3::date`),
+          months,
+        ),
+      );
+      if (from < firstFull || afterTo > endFull) {
+        parts.push(
+          await this.dataSource.query(
+            cellsSql(
+              'd',
+              period,
+              groupBy,
+              `bucket BETWEEN $4::date AND $5::date AND NOT (bucket >= $2::date AND bucket < $3::date)`,
+            ),
+            [...months, q.from, q.to],
+          ),
+        );
+      }
+    } else {
+      parts.push(
+        await this.dataSource.query(cellsSql('d', period, groupBy, `bucket BETWEEN $2::date AND $3::date`), [
+          currency,
+          q.from,
+          q.to,
+        ]),
+      );
+    }
 
-    const groups: Group<RowKey>[] = rows.map((r) => {
+    // The same group can come from two sources (whole months and edge days): add them up.
+    const merged = new Map<string, Group<RowKey>>();
+    for (const r of parts.flat()) {
       const key: RowKey = {};
       if (period !== 'none') key.period = r.period;
       if (groupBy.includes('reason')) key.reason = r.reason_code;
       if (groupBy.includes('kind')) key.kind = r.kind;
-      if (groupBy.includes('role')) key.role = { id: r.role_id, name: r.role_name };
-      if (groupBy.includes('team')) key.team = { id: r.team_id, name: r.team_name };
+      if (groupBy.includes('role')) key.role = { id: r.role_id, name: null };
+      if (groupBy.includes('team')) key.team = { id: r.team_id, name: null };
       if (groupBy.includes('channel')) key.channel = r.channel;
-      return {
-        key,
-        sortKey: sortKeyOf(key, r.currency),
-        currency: r.currency,
-        figures: figures(r),
-        cohort: cohortFromRow(r),
-      };
-    });
+      const id = JSON.stringify([key, r.currency]);
+      const seen = merged.get(id);
+      const cohort = cohortFromRow(r);
+      if (seen) {
+        seen.figures = add(seen.figures, figures(r));
+        seen.cohort = union(seen.cohort, cohort);
+      } else {
+        merged.set(id, { key, sortKey: '', currency: r.currency, figures: figures(r), cohort });
+      }
+    }
+    const groups = [...merged.values()];
+    await this.name(groups, groupBy);
+    for (const g of groups) g.sortKey = sortKeyOf(g.key, g.currency);
     const result = suppress(groups, this.config.minCohort);
     const visible = result.visible.sort((a, b) => (a.sortKey < b.sortKey ? -1 : a.sortKey > b.sortKey ? 1 : 0));
     return {
@@ -167,6 +183,25 @@ export class ReportsService {
       suppressed: result.suppressed.map(bucketView),
       totals: result.totals.map((t) => ({ currency: t.currency, ...t.figures })),
     };
+  }
+
+  /** Fills in role and team names for the ids present. */
+  private async name(groups: Group<RowKey>[], groupBy: GroupKey[]): Promise<void> {
+    for (const [dim, table] of [
+      ['role', 'roles'],
+      ['team', 'teams'],
+    ] as const) {
+      if (!groupBy.includes(dim)) continue;
+      const ids = [...new Set(groups.map((g) => g.key[dim]?.id).filter((id): id is string => !!id))];
+      const rows: Array<{ id: string; name: string }> = ids.length
+        ? await this.dataSource.query(`SELECT id, name FROM ${table} WHERE id = ANY($1::uuid[])`, [ids])
+        : [];
+      const names = new Map(rows.map((r) => [r.id, r.name]));
+      for (const g of groups) {
+        const named = g.key[dim];
+        if (named?.id) named.name = names.get(named.id) ?? null;
+      }
+    }
   }
 
   async limitFit(q: LimitFitQueryDto) {
@@ -194,10 +229,9 @@ export class ReportsService {
         params,
       ),
       this.dataSource.query(
-        `SELECT role_id, currency, max(cardinality(agents)) AS sampled,
-                string_agg(array_to_string(agents, ','), ',') FILTER (WHERE cardinality(agents) < ${AGENT_SAMPLE}) AS agents
-           FROM report_cells
-          WHERE grain = 'm' AND bucket BETWEEN $1::date AND $2::date AND role_id IS NOT NULL AND credits > 0
+        `SELECT role_id, currency, count(DISTINCT agent_id) AS distinct_agents
+           FROM report_agent_months
+          WHERE month BETWEEN $1::date AND $2::date AND role_id IS NOT NULL AND credits > 0
             AND ($3::text IS NULL OR currency = $3)
           GROUP BY role_id, currency`,
         params,
@@ -226,9 +260,8 @@ export class ReportsService {
       .map((c) => {
         const id = `${c.role_id}/${c.currency}`;
         const role = { id: c.role_id as string, name: names.get(c.role_id) ?? null };
-        const cohort = cohortFromRow(c);
-        const size = cohort.atLeastSample ? AGENT_SAMPLE : cohort.agents.size;
-        if (size < minCohort) return { role, currency: c.currency as string, suppressed: true as const };
+        if (Number(c.distinct_agents) < minCohort)
+          return { role, currency: c.currency as string, suppressed: true as const };
         return { role, currency: c.currency as string, ...fitOf(buckets.get(id) ?? [], current.get(id)) };
       })
       .sort((a, b) => `${a.role.name}/${a.currency}`.localeCompare(`${b.role.name}/${b.currency}`));
@@ -239,6 +272,47 @@ export class ReportsService {
       rows,
     };
   }
+}
+
+/** Which month rollup answers a grouping with the fewest rows. */
+function monthShape(groupBy: GroupKey[]): 'r' | 'm' | 'agents' {
+  if (groupBy.every((k) => k === 'role' || k === 'team')) return 'agents';
+  if (groupBy.every((k) => k === 'reason' || k === 'kind' || k === 'channel')) return 'r';
+  return 'm';
+}
+
+function keyColumns(period: Period, groupBy: GroupKey[], bucket: string): string[] {
+  return [
+    ...(period === 'none' ? [] : [`${PERIOD_LABEL[period].replace('bucket', bucket)} AS period`]),
+    ...groupBy.map((k) => COLUMN[k]),
+    'currency',
+  ];
+}
+
+const SUMS = `sum(credits) AS credits, sum(amount) AS amount, sum(within_discretion) AS within_discretion,
+              sum(overrun) AS overrun, sum(credits_with_overrun) AS credits_with_overrun`;
+
+/** Groups of rollup cells of one grain; $3 is the optional currency. */
+function cellsSql(grain: 'd' | 'm' | 'r', period: Period, groupBy: GroupKey[], range: string): string {
+  const keys = keyColumns(period, groupBy, 'bucket');
+  return `SELECT ${keys.join(', ')}, ${SUMS},
+                 max(cardinality(agents)) AS sampled,
+                 string_agg(array_to_string(agents, ','), ',') FILTER (WHERE cardinality(agents) < ${AGENT_SAMPLE}) AS agents
+            FROM report_cells
+           WHERE grain = '${grain}' AND ${range} AND credits > 0 AND ($1::text IS NULL OR currency = $1)
+           GROUP BY ${keys.map((_, i) => i + 1).join(', ')}`;
+}
+
+/** Groups by role and team from the per-agent month rollup, counting distinct agents exactly. */
+function agentMonthsSql(period: Period, groupBy: GroupKey[], range: string): string {
+  const keys = keyColumns(period, groupBy, 'month');
+  return `SELECT ${keys.join(', ')}, ${SUMS},
+                 count(DISTINCT agent_id) AS distinct_agents,
+                 CASE WHEN count(DISTINCT agent_id) < ${AGENT_SAMPLE}
+                      THEN string_agg(DISTINCT agent_id::text, ',') END AS agents
+            FROM report_agent_months
+           WHERE ${range} AND credits > 0 AND ($1::text IS NULL OR currency = $1)
+           GROUP BY ${keys.map((_, i) => i + 1).join(', ')}`;
 }
 
 function bucketView(b: Bucket) {

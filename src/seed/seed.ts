@@ -115,6 +115,7 @@ export async function seed(q: QueryRunner, opts: SeedOptions, log: (line: string
 
   await q.startTransaction('READ COMMITTED');
   try {
+    await q.query(`SET LOCAL statement_timeout = 0`);
     await q.query(`SET LOCAL work_mem = '256MB'`);
     await q.query(`SET LOCAL maintenance_work_mem = '512MB'`);
     await q.query(`SELECT setseed($1)`, [opts.randomSeed ?? 0.42]);
