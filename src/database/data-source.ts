@@ -7,11 +7,17 @@ import { Token } from '../access/token.entity';
 
 export const entities = [Team, Role, User, Token];
 
+export interface DataSourceOverrides {
+  poolSize?: number;
+  applicationName?: string;
+  /** For migrations and the seed: no statement, query or idle-in-transaction time limits. */
+  longRunning?: boolean;
+}
+
 /** The one set of options the app, the migration CLI and the tests use. */
-export function dataSourceOptions(
-  url: string,
-  overrides: { poolSize?: number; applicationName?: string } = {},
-): DataSourceOptions {
+export function dataSourceOptions(url: string, overrides: DataSourceOverrides = {}): DataSourceOptions {
+  // Migrations and the seed may rewrite large tables: no statement limits for them.
+  const limit = (ms: number) => (overrides.longRunning ? 0 : ms);
   return {
     type: 'postgres',
     url,
@@ -26,15 +32,15 @@ export function dataSourceOptions(
     extra: {
       // Fail fast instead of queueing forever when the database is away.
       connectionTimeoutMillis: 3000,
-      query_timeout: 30000,
-      statement_timeout: 30000,
+      query_timeout: limit(30000) || undefined,
+      statement_timeout: limit(30000),
       lock_timeout: 10000,
-      idle_in_transaction_session_timeout: 60000,
+      idle_in_transaction_session_timeout: limit(60000),
       keepAlive: true,
     },
   };
 }
 
-export function createDataSource(url: string, overrides?: { poolSize?: number; applicationName?: string }): DataSource {
+export function createDataSource(url: string, overrides?: DataSourceOverrides): DataSource {
   return new DataSource(dataSourceOptions(url, overrides));
 }

@@ -5,8 +5,8 @@ import { createDataSource } from './data-source';
  * migration runs exactly once.
  */
 export async function runMigrations(url: string): Promise<string[]> {
-  const lock = createDataSource(url, { poolSize: 1, applicationName: 'leeway-migrate-lock' });
-  const work = createDataSource(url, { poolSize: 2, applicationName: 'leeway-migrate' });
+  const lock = createDataSource(url, { poolSize: 1, applicationName: 'leeway-migrate-lock', longRunning: true });
+  const work = createDataSource(url, { poolSize: 2, applicationName: 'leeway-migrate', longRunning: true });
   await lock.initialize();
   try {
     await lock.query(`SELECT pg_advisory_lock(hashtext('leeway.migrations'))`);

@@ -30,7 +30,7 @@ async function main(): Promise<void> {
   };
   const config = loadConfig();
   const { url, embedded } = await resolveDatabase(config, () => undefined);
-  const ds = createDataSource(url, { poolSize: 2, applicationName: 'leeway-seed' });
+  const ds = createDataSource(url, { poolSize: 2, applicationName: 'leeway-seed', longRunning: true });
   try {
     await runMigrations(url);
     await ds.initialize();

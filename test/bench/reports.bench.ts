@@ -40,7 +40,7 @@ async function main(): Promise<void> {
   const { db, cleanup } = await freshDatabase();
   try {
     await runMigrations(db.url);
-    const ds = createDataSource(db.url, { poolSize: 2, applicationName: 'leeway-bench-seed' });
+    const ds = createDataSource(db.url, { poolSize: 2, applicationName: 'leeway-bench-seed', longRunning: true });
     await ds.initialize();
     const q = ds.createQueryRunner();
     console.log(`bench:reports — seeding ${CREDITS} credits, ${AGENTS} agents, ${DAYS} days`);
