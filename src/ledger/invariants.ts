@@ -139,7 +139,9 @@ const CHECKS: Array<{ name: string; sql: string }> = [
 export async function checkInvariants(db: Querier): Promise<InvariantResult[]> {
   const results: InvariantResult[] = [];
   for (const check of CHECKS) {
-    const rows: unknown[] = await db.query(check.sql);
+    // A TypeORM DataSource/QueryRunner answers with rows, a bare pg Client with a result object.
+    const answer: unknown[] | { rows: unknown[] } = await db.query(check.sql);
+    const rows = Array.isArray(answer) ? answer : answer.rows;
     results.push({ name: check.name, ok: rows.length === 0, sample: rows.slice(0, 5) });
   }
   return results;
