@@ -48,6 +48,32 @@ describe('reports agree with the credits they summarise (e2e)', () => {
     expect(results.length).toBeGreaterThanOrEqual(10);
   });
 
+  it('notices a drifted rollup, counter or sample (the checks can fail)', async () => {
+    const q = t.dataSource.createQueryRunner();
+    await q.startTransaction();
+    try {
+      await q.query(`UPDATE report_cells SET amount = amount + 1, overrun = overrun + 1
+                      WHERE id = (SELECT min(id) FROM report_cells WHERE grain = 'r')`);
+      await q.query(`UPDATE report_cells SET agents = agents || agents[1]
+                      WHERE id = (SELECT min(id) FROM report_cells WHERE grain = 'd' AND cardinality(agents) = 1)`);
+      await q.query(`UPDATE usage_agent_day SET used = used + 5 WHERE ctid = (SELECT min(ctid) FROM usage_agent_day)`);
+      await q.query(`UPDATE report_agent_months SET credits = credits + 1
+                      WHERE ctid = (SELECT min(ctid) FROM report_agent_months)`);
+      const failed = (await checkInvariants(q)).filter((r) => !r.ok).map((r) => r.name);
+      expect(failed).toEqual(
+        expect.arrayContaining([
+          'report cells match unreversed credits',
+          `report cell agent samples hold min(${AGENT_SAMPLE}, members) distinct members`,
+          'agent-day usage matches unreversed credits',
+          'report agent months match unreversed credits',
+        ]),
+      );
+    } finally {
+      await q.rollbackTransaction();
+      await q.release();
+    }
+  });
+
   const DIMS: Record<string, string> = {
     reason: 'reason_code',
     kind: 'kind',

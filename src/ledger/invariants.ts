@@ -98,14 +98,18 @@ const CHECKS: Array<{ name: string; sql: string }> = [
   },
   {
     name: `report cell agent samples hold min(${AGENT_SAMPLE}, members) distinct members`,
-    sql: `SELECT c.id, cardinality(c.agents) AS sampled, coalesce(m.members, 0) AS members
-            FROM report_cells c
-            LEFT JOIN (SELECT cell_id, count(*) AS members FROM report_cell_agents GROUP BY cell_id) m ON m.cell_id = c.id
-           WHERE cardinality(c.agents) <> least(${AGENT_SAMPLE}, coalesce(m.members, 0))
-              OR (SELECT count(DISTINCT a) FROM unnest(c.agents) a) <> cardinality(c.agents)
-              OR EXISTS (SELECT 1 FROM unnest(c.agents) a
-                          WHERE NOT EXISTS (SELECT 1 FROM report_cell_agents x WHERE x.cell_id = c.id AND x.agent_id = a))
-           LIMIT 5`,
+    sql: `(SELECT 'size' AS problem, c.id FROM report_cells c
+             LEFT JOIN (SELECT cell_id, count(*) AS members FROM report_cell_agents GROUP BY cell_id) m
+               ON m.cell_id = c.id
+            WHERE cardinality(c.agents) <> least(${AGENT_SAMPLE}, coalesce(m.members, 0)))
+          UNION ALL
+          (SELECT 'not a member', s.cell_id FROM (SELECT id AS cell_id, unnest(agents) AS agent_id FROM report_cells) s
+             LEFT JOIN report_cell_agents a ON a.cell_id = s.cell_id AND a.agent_id = s.agent_id
+            WHERE a.cell_id IS NULL)
+          UNION ALL
+          (SELECT 'repeated', cell_id FROM (SELECT id AS cell_id, unnest(agents) AS agent_id FROM report_cells) s
+            GROUP BY cell_id, agent_id HAVING count(*) > 1)
+          LIMIT 5`,
   },
   {
     name: 'report amounts match unreversed credits',
