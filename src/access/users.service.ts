@@ -3,7 +3,7 @@ import { DataSource, EntityManager } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
 import { DomainError } from '../common/domain-error';
 import { decodeCursor, Page, toPage } from '../common/pagination';
-import { uniqueViolation } from '../common/pg-errors';
+import { duplicateOf } from '../common/pg-errors';
 import { CreateUserDto, MeView, UpdateUserDto, UserView } from './dto/user.dto';
 import { User } from './user.entity';
 import { Principal } from './principal';
@@ -131,7 +131,7 @@ export class UsersService {
     try {
       return await this.dataSource.transaction(work);
     } catch (error) {
-      if (uniqueViolation(error) === 'users_external_ref_uq') {
+      if (duplicateOf(error) === 'users_external_ref_uq') {
         throw new DomainError('CONFLICT', 'Another user already has this externalRef.', [
           { field: 'externalRef', message: 'is already in use' },
         ]);

@@ -1,5 +1,5 @@
-/** The constraint name of a PostgreSQL unique violation (23505), if that is what this error is. */
-export function uniqueViolation(error: unknown): string | null {
+/** The unique constraint a write collided with (SQLSTATE 23505), if that is what this error is. */
+export function duplicateOf(error: unknown): string | null {
   const e = error as { code?: string; constraint?: string; driverError?: { code?: string; constraint?: string } };
   const code = e?.driverError?.code ?? e?.code;
   if (code !== '23505') return null;

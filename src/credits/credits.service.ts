@@ -6,7 +6,7 @@ import { AuditService } from '../audit/audit.service';
 import { DomainError } from '../common/domain-error';
 import { toJson } from '../common/json';
 import { decodeCursor, Page, toPage } from '../common/pagination';
-import { uniqueViolation } from '../common/pg-errors';
+import { duplicateOf } from '../common/pg-errors';
 import { APP_CONFIG, AppConfig } from '../config/config';
 import { addCredit, removeCredit } from '../reports/rollups';
 import { CurrencyLimits, limitsFromRow } from '../roles/limits';
@@ -308,7 +308,7 @@ export class CreditsService {
           [reversalId, creditId, actor.id, dto.reason],
         );
       } catch (error) {
-        if (uniqueViolation(error) === 'credit_reversals_credit_uq') {
+        if (duplicateOf(error) === 'credit_reversals_credit_uq') {
           throw new DomainError('ALREADY_REVERSED', 'This credit has already been reversed.');
         }
         throw error;

@@ -3,7 +3,7 @@ import { DataSource } from 'typeorm';
 import { Principal } from '../access/principal';
 import { AuditService } from '../audit/audit.service';
 import { DomainError } from '../common/domain-error';
-import { uniqueViolation } from '../common/pg-errors';
+import { duplicateOf } from '../common/pg-errors';
 import { CreateReasonDto, UpdateReasonDto } from './dto/reason.dto';
 
 export interface ReasonView {
@@ -42,7 +42,7 @@ export class ReasonsService {
         return { code: dto.code, label: dto.label, active: true };
       });
     } catch (error) {
-      if (uniqueViolation(error) === 'reasons_pk') {
+      if (duplicateOf(error) === 'reasons_pk') {
         throw new DomainError('CONFLICT', 'A reason with this code exists.', [
           { field: 'code', message: 'is already in use' },
         ]);

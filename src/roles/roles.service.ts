@@ -4,7 +4,7 @@ import { Principal } from '../access/principal';
 import { AuditService } from '../audit/audit.service';
 import { DomainError } from '../common/domain-error';
 import { decodeCursor, Page, toPage } from '../common/pagination';
-import { uniqueViolation } from '../common/pg-errors';
+import { duplicateOf } from '../common/pg-errors';
 import { CreateRoleDto } from './dto/role.dto';
 import { SetLimitsDto } from './dto/limits.dto';
 import { CurrencyLimits, limitsFromRow } from './limits';
@@ -57,7 +57,7 @@ export class RolesService {
         };
       });
     } catch (error) {
-      if (uniqueViolation(error) === 'roles_name_uq') {
+      if (duplicateOf(error) === 'roles_name_uq') {
         throw new DomainError('CONFLICT', 'A job role with this name exists.', [
           { field: 'name', message: 'is already in use' },
         ]);

@@ -4,7 +4,7 @@ import { Principal } from '../access/principal';
 import { AuditService } from '../audit/audit.service';
 import { DomainError } from '../common/domain-error';
 import { decodeCursor, Page, toPage } from '../common/pagination';
-import { uniqueViolation } from '../common/pg-errors';
+import { duplicateOf } from '../common/pg-errors';
 import { Team } from './team.entity';
 import type { TeamView } from './teams.controller';
 
@@ -31,7 +31,7 @@ export class TeamsService {
         return view(team);
       });
     } catch (error) {
-      if (uniqueViolation(error) === 'teams_name_uq') {
+      if (duplicateOf(error) === 'teams_name_uq') {
         throw new DomainError('CONFLICT', 'A team with this name exists.', [
           { field: 'name', message: 'is already in use' },
         ]);
