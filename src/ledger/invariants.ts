@@ -6,6 +6,7 @@ import {
   RECOMPUTED_AMOUNTS,
   RECOMPUTED_CELLS,
   RECOMPUTED_MEMBERS,
+  STORED_MEMBERS,
 } from '../reports/rollups';
 
 export interface InvariantResult {
@@ -89,11 +90,9 @@ const CHECKS: Array<{ name: string; sql: string }> = [
   },
   {
     name: 'report cell members match unreversed credits',
-    sql: `(SELECT 'stored' AS side, * FROM (SELECT cell_id, agent_id, credits FROM report_cell_agents
-                                            EXCEPT ${RECOMPUTED_MEMBERS}) a)
+    sql: `(SELECT 'stored' AS side, * FROM (${STORED_MEMBERS} EXCEPT ${RECOMPUTED_MEMBERS}) a)
           UNION ALL
-          (SELECT 'recomputed', * FROM (${RECOMPUTED_MEMBERS}
-                                        EXCEPT SELECT cell_id, agent_id, credits FROM report_cell_agents) b)
+          (SELECT 'recomputed', * FROM (${RECOMPUTED_MEMBERS} EXCEPT ${STORED_MEMBERS}) b)
           LIMIT 5`,
   },
   {

@@ -215,16 +215,16 @@ export const RECOMPUTED_CELLS = `
     FROM (${LIVE_BY_GRAIN}) l
    GROUP BY 1, 2, 3, 4, 5, 6, 7, 8`;
 
+/** Each cell's members by cell key (not id), so stored and recomputed sets compare without a join on keys. */
 export const RECOMPUTED_MEMBERS = `
-  SELECT rc.id AS cell_id, l.agent_id, count(*)::int AS credits
+  SELECT grain, bucket, currency, role_id, team_id, reason_code, kind, channel, agent_id, count(*)::int AS credits
     FROM (${LIVE_BY_GRAIN}) l
-    JOIN report_cells rc
-      ON rc.grain = l.grain AND rc.bucket = l.bucket AND rc.currency = l.currency
-     AND coalesce(rc.role_id, ${NO_ID}) = coalesce(l.role_id, ${NO_ID})
-     AND coalesce(rc.team_id, ${NO_ID}) = coalesce(l.team_id, ${NO_ID})
-     AND rc.reason_code = l.reason_code AND rc.kind = l.kind
-     AND coalesce(rc.channel, '') = coalesce(l.channel, '')
-   GROUP BY rc.id, l.agent_id`;
+   GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9`;
+
+export const STORED_MEMBERS = `
+  SELECT rc.grain, rc.bucket, rc.currency, rc.role_id, rc.team_id, rc.reason_code, rc.kind, rc.channel,
+         a.agent_id, a.credits
+    FROM report_cell_agents a JOIN report_cells rc ON rc.id = a.cell_id`;
 
 export const RECOMPUTED_AGENT_MONTHS = `
   SELECT date_trunc('month', c.local_day)::date AS month, c.currency, c.role_id, c.team_id, c.agent_id,
