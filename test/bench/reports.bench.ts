@@ -56,7 +56,11 @@ async function main(): Promise<void> {
     console.log(
       `invariants: ${invariants.length - broken.length}/${invariants.length} hold${broken.length ? ` — FAILED: ${broken.map((b) => b.name).join('; ')}` : ''}`,
     );
-    const [{ from, to }] = await q.query(`SELECT (current_date - ${DAYS})::text AS from, current_date::text AS to`);
+    // "The year": the last twelve complete months.
+    const [{ from, to }] = await q.query(
+      `SELECT (date_trunc('month', current_date) - interval '12 months')::date::text AS from,
+              (date_trunc('month', current_date) - interval '1 day')::date::text AS to`,
+    );
     await q.release();
     await ds.destroy();
 
