@@ -32,6 +32,8 @@ export async function createApp(
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, databaseUrl), adapter, {
     logger: new NestPinoLogger(logger),
     abortOnError: false,
+    // JSON only: Fastify's own JSON parser (with bodyLimit) stays; Nest would add a form parser too.
+    bodyParser: false,
   });
   const fastify = app.getHttpAdapter().getInstance();
   fastify.setReplySerializer((payload) => toJson(payload));

@@ -58,7 +58,7 @@ export class AuditService {
     const rows: Array<Record<string, unknown>> = await this.dataSource.query(
       `SELECT id::text, at, actor_id, action, subject_type, subject_id, details
          FROM audit_events ${where.length ? 'WHERE ' + where.join(' AND ') : ''}
-        ORDER BY id DESC LIMIT $1`,
+        ORDER BY audit_events.id DESC LIMIT $1`,
       params,
     );
     return rows.map((r) => ({

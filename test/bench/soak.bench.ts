@@ -167,7 +167,7 @@ async function main(): Promise<void> {
     console.log(`  ${twice.rowCount === 0 ? 'ok  ' : 'FAIL'} no credit settled by two idempotency keys`);
     if (twice.rowCount) failures.push('a credit is referenced by two idempotency keys');
     console.log(`  replays checked: ${replayedIds.size} keys, each answered with its first credit`);
-    for (const [i, s] of services.entries()) {
+    for (const i of services.keys()) {
       console.log(`  service ${i + 1} RSS: ${rssStart[i].toFixed(0)} MiB at start, ${rssEnd[i].toFixed(0)} MiB at end`);
     }
     console.log(

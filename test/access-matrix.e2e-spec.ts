@@ -1,0 +1,362 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { AccessLevel, ACCESS_LEVELS } from '../src/access/access-level';
+import { createRole, createTeam, createUser, creditBody, postCredit, setLimits, TestUser } from './factories';
+import { TestApp } from './support/app';
+
+/**
+ * Every route × every kind of caller → the status the access table in DESIGN.md promises.
+ * Each cell is its own test, so a failure names the route and the caller.
+ */
+
+type Caller = AccessLevel | 'no token' | 'malformed token' | 'unknown token' | 'revoked token' | 'deactivated user';
+const UNAUTHENTICATED: Caller[] = ['no token', 'malformed token', 'unknown token', 'revoked token', 'deactivated user'];
+const CALLERS: Caller[] = [...ACCESS_LEVELS, ...UNAUTHENTICATED];
+
+/** Ids the request builders need; filled in beforeAll. */
+interface Context {
+  users: Record<AccessLevel, TestUser>;
+  revoked: TestUser;
+  deactivated: TestUser;
+  target: TestUser;
+  roleId: string;
+  reasonCode: string;
+  agentCreditId: string;
+}
+
+interface Built {
+  url: string;
+  body?: unknown;
+  headers?: Record<string, string>;
+}
+
+interface Route {
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  /** As the OpenAPI document writes it, for the completeness check. */
+  path: string;
+  /** 'public': no token needed; 'any': any signed-in user; else the access levels that may call it. */
+  allow: 'public' | 'any' | AccessLevel[];
+  success: number;
+  /** Builds the request for one cell; may create what the request needs (a fresh credit, token…). */
+  build: (ctx: Context, caller: Caller) => Promise<Built> | Built;
+}
+
+let seq = 0;
+const unique = () => `${Date.now().toString(36)}${(++seq).toString(36)}${randomBytes(2).toString('hex')}`;
+const today = () => new Date().toISOString().slice(0, 10);
+const daysAgo = (n: number) => new Date(Date.now() - n * 86_400_000).toISOString().slice(0, 10);
+
+let t: TestApp;
+
+async function freshAgentCredit(ctx: Context): Promise<string> {
+  const res = await postCredit(t, ctx.users.agent.token, creditBody({ amount: 250 }));
+  if (res.status !== 201) throw new Error(`credit setup failed: ${res.status} ${res.text}`);
+  return res.body.id as string;
+}
+
+const ROUTES: Route[] = [
+  { method: 'GET', path: '/health/live', allow: 'public', success: 200, build: () => ({ url: '/health/live' }) },
+  { method: 'GET', path: '/health/ready', allow: 'public', success: 200, build: () => ({ url: '/health/ready' }) },
+  { method: 'GET', path: '/docs', allow: 'public', success: 200, build: () => ({ url: '/docs' }) },
+  { method: 'GET', path: '/docs-json', allow: 'public', success: 200, build: () => ({ url: '/docs-json' }) },
+  { method: 'GET', path: '/v1/me', allow: 'any', success: 200, build: () => ({ url: '/v1/me' }) },
+  {
+    method: 'GET',
+    path: '/v1/me/headroom',
+    allow: ['agent'],
+    success: 200,
+    build: () => ({ url: '/v1/me/headroom?currency=EUR&caseRef=CASE-1' }),
+  },
+  {
+    method: 'POST',
+    path: '/v1/teams',
+    allow: ['admin', 'leader'],
+    success: 201,
+    build: () => ({ url: '/v1/teams', body: { name: `Team ${unique()}` } }),
+  },
+  { method: 'GET', path: '/v1/teams', allow: 'any', success: 200, build: () => ({ url: '/v1/teams?limit=5' }) },
+  {
+    method: 'POST',
+    path: '/v1/roles',
+    allow: ['leader', 'admin'],
+    success: 201,
+    build: () => ({ url: '/v1/roles', body: { name: `Role ${unique()}`, description: 'matrix' } }),
+  },
+  { method: 'GET', path: '/v1/roles', allow: 'any', success: 200, build: () => ({ url: '/v1/roles?limit=5' }) },
+  {
+    method: 'PUT',
+    path: '/v1/roles/{id}/limits',
+    allow: ['leader'],
+    success: 200,
+    build: (ctx) => ({
+      url: `/v1/roles/${ctx.roleId}/limits`,
+      body: {
+        limits: [{ currency: 'EUR', perCredit: 5000, perCase: 10000, perAgentDay: 20000, perAgentMonth: 200000 }],
+      },
+    }),
+  },
+  {
+    method: 'GET',
+    path: '/v1/roles/{id}/limits/history',
+    allow: ['leader', 'finance'],
+    success: 200,
+    build: (ctx) => ({ url: `/v1/roles/${ctx.roleId}/limits/history` }),
+  },
+  { method: 'GET', path: '/v1/reasons', allow: 'any', success: 200, build: () => ({ url: '/v1/reasons' }) },
+  {
+    method: 'POST',
+    path: '/v1/reasons',
+    allow: ['leader', 'admin'],
+    success: 201,
+    build: () => ({ url: '/v1/reasons', body: { code: `m_${unique()}`, label: 'Matrix reason' } }),
+  },
+  {
+    method: 'PATCH',
+    path: '/v1/reasons/{code}',
+    allow: ['leader', 'admin'],
+    success: 200,
+    build: (ctx) => ({ url: `/v1/reasons/${ctx.reasonCode}`, body: { label: `Label ${unique()}` } }),
+  },
+  {
+    method: 'POST',
+    path: '/v1/users',
+    allow: ['admin'],
+    success: 201,
+    build: () => ({ url: '/v1/users', body: { displayName: `User ${unique()}`, access: ['agent'] } }),
+  },
+  { method: 'GET', path: '/v1/users', allow: ['admin'], success: 200, build: () => ({ url: '/v1/users?limit=5' }) },
+  {
+    method: 'PATCH',
+    path: '/v1/users/{id}',
+    allow: ['admin'],
+    success: 200,
+    build: (ctx) => ({ url: `/v1/users/${ctx.target.id}`, body: { displayName: `Target ${unique()}` } }),
+  },
+  {
+    method: 'POST',
+    path: '/v1/users/{id}/tokens',
+    allow: ['admin'],
+    success: 201,
+    build: (ctx) => ({ url: `/v1/users/${ctx.target.id}/tokens`, body: { label: 'matrix' } }),
+  },
+  {
+    method: 'DELETE',
+    path: '/v1/tokens/{id}',
+    allow: ['admin'],
+    success: 204,
+    build: async (ctx) => {
+      const issued = await t.request('POST', `/v1/users/${ctx.target.id}/tokens`, { body: {} });
+      if (issued.status !== 201) throw new Error(`token setup failed: ${issued.status}`);
+      return { url: `/v1/tokens/${issued.body.id}` };
+    },
+  },
+  {
+    method: 'POST',
+    path: '/v1/credits',
+    allow: ['agent'],
+    success: 201,
+    build: () => ({
+      url: '/v1/credits',
+      body: creditBody({ amount: 300 }),
+      headers: { 'idempotency-key': randomUUID() },
+    }),
+  },
+  {
+    method: 'GET',
+    path: '/v1/credits',
+    allow: ['agent', 'auditor'],
+    success: 200,
+    build: () => ({ url: '/v1/credits?limit=5' }),
+  },
+  {
+    method: 'GET',
+    path: '/v1/credits/{id}',
+    allow: ['agent', 'auditor'],
+    success: 200,
+    // The agent's own credit: the agent may read it, the auditor may read any.
+    build: (ctx) => ({ url: `/v1/credits/${ctx.agentCreditId}` }),
+  },
+  {
+    method: 'POST',
+    path: '/v1/credits/{id}/reversal',
+    allow: ['agent', 'finance'],
+    success: 201,
+    // A fresh credit of the agent's per cell: a credit reverses only once.
+    build: async (ctx) => ({
+      url: `/v1/credits/${await freshAgentCredit(ctx)}/reversal`,
+      body: { reason: 'Logged on the wrong case' },
+    }),
+  },
+  {
+    method: 'GET',
+    path: '/v1/reports/spend',
+    allow: ['finance', 'leader'],
+    success: 200,
+    build: () => ({ url: `/v1/reports/spend?from=${daysAgo(3)}&to=${today()}&groupBy=reason` }),
+  },
+  {
+    method: 'GET',
+    path: '/v1/reports/limit-fit',
+    allow: ['finance', 'leader'],
+    success: 200,
+    build: () => ({ url: '/v1/reports/limit-fit' }),
+  },
+  {
+    method: 'GET',
+    path: '/v1/ledger/balances',
+    allow: ['finance', 'auditor'],
+    success: 200,
+    build: () => ({ url: '/v1/ledger/balances' }),
+  },
+  {
+    method: 'GET',
+    path: '/v1/ledger/journal',
+    allow: ['finance'],
+    success: 200,
+    build: () => ({ url: `/v1/ledger/journal?from=${daysAgo(3)}&to=${today()}` }),
+  },
+  { method: 'GET', path: '/v1/audit', allow: ['admin'], success: 200, build: () => ({ url: '/v1/audit?limit=5' }) },
+];
+
+function expectedStatus(route: Route, caller: Caller): number {
+  if (route.allow === 'public') return route.success;
+  if (UNAUTHENTICATED.includes(caller)) return 401;
+  if (route.allow === 'any' || route.allow.includes(caller as AccessLevel)) return route.success;
+  return 403;
+}
+
+const CELLS = ROUTES.flatMap((route) =>
+  CALLERS.map((caller) => ({
+    route,
+    caller,
+    method: route.method,
+    path: route.path,
+    expected: expectedStatus(route, caller),
+  })),
+);
+
+function authorization(ctx: Context, caller: Caller): string | undefined {
+  switch (caller) {
+    case 'no token':
+      return undefined;
+    case 'malformed token':
+      return 'Bearer not a token!';
+    case 'unknown token':
+      return `Bearer lw_${randomBytes(32).toString('base64url')}`;
+    case 'revoked token':
+      return `Bearer ${ctx.revoked.token}`;
+    case 'deactivated user':
+      return `Bearer ${ctx.deactivated.token}`;
+    default:
+      return `Bearer ${ctx.users[caller].token}`;
+  }
+}
+
+/** Everything a refused request could have changed, as one comparable row. */
+async function footprint() {
+  const [row] = await t.query(
+    `SELECT (SELECT count(*)::int FROM teams) AS teams, (SELECT count(*)::int FROM roles) AS roles,
+            (SELECT count(*)::int FROM role_limit_versions) AS limit_versions,
+            (SELECT count(*)::int FROM reasons) AS reasons,
+            (SELECT string_agg(label, '|' ORDER BY code) FROM reasons) AS reason_labels,
+            (SELECT count(*)::int FROM users) AS users,
+            (SELECT string_agg(display_name || ':' || active, '|' ORDER BY id) FROM users) AS user_names,
+            (SELECT count(*)::int FROM tokens) AS tokens,
+            (SELECT count(*)::int FROM tokens WHERE revoked_at IS NOT NULL) AS revoked,
+            (SELECT count(*)::int FROM credits) AS credits,
+            (SELECT count(*)::int FROM credit_reversals) AS reversals,
+            (SELECT count(*)::int FROM postings) AS postings,
+            (SELECT count(*)::int FROM audit_events) AS audit_events`,
+  );
+  return row;
+}
+
+describe('access matrix: every route × every caller', () => {
+  const ctx = {} as Context;
+  let cell = 0;
+
+  beforeAll(async () => {
+    t = await TestApp.start();
+    const teamId = await createTeam(t);
+    const roleId = await createRole(t);
+    const users = {} as Record<AccessLevel, TestUser>;
+    for (const level of ACCESS_LEVELS) {
+      users[level] = await createUser(t, [level], level === 'agent' ? { roleId, teamId } : {});
+    }
+    ctx.users = users;
+    ctx.roleId = roleId;
+    await setLimits(t, users.leader.token, roleId, [{ currency: 'EUR', perCredit: 5000 }]);
+    ctx.target = await createUser(t, ['agent']);
+    // Holders of every access level, so that nothing but the token state decides the answer.
+    ctx.revoked = await createUser(t, [...ACCESS_LEVELS]);
+    ctx.deactivated = await createUser(t, [...ACCESS_LEVELS]);
+    expect((await t.as(ctx.revoked.token).get('/v1/me')).status).toBe(200);
+    expect((await t.as(ctx.deactivated.token).get('/v1/me')).status).toBe(200);
+    expect((await t.request('DELETE', `/v1/tokens/${ctx.revoked.tokenId}`)).status).toBe(204);
+    expect((await t.request('PATCH', `/v1/users/${ctx.deactivated.id}`, { body: { active: false } })).status).toBe(200);
+    ctx.reasonCode = `matrix_${unique()}`;
+    const reason = await t.request('POST', '/v1/reasons', { body: { code: ctx.reasonCode, label: 'Matrix' } });
+    expect(reason.status).toBe(201);
+    ctx.agentCreditId = await freshAgentCredit(ctx);
+  });
+
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it('covers every operation of the OpenAPI document, and nothing the document lacks', async () => {
+    const doc = await t.request('GET', '/docs-json', { token: null });
+    expect(doc.status).toBe(200);
+    const documented = Object.entries(doc.body.paths as Record<string, Record<string, unknown>>).flatMap(
+      ([path, ops]) => Object.keys(ops).map((method) => `${method.toUpperCase()} ${path}`),
+    );
+    const tabled = ROUTES.filter((r) => !r.path.startsWith('/docs')).map((r) => `${r.method} ${r.path}`);
+    expect([...tabled].sort()).toEqual([...documented].sort());
+  });
+
+  it.each(CELLS)('$method $path as $caller → $expected', async ({ route, caller, expected }) => {
+    const built = await route.build(ctx, caller);
+    const headers: Record<string, string> = { ...(built.headers ?? {}) };
+    const auth = authorization(ctx, caller);
+    if (auth) headers.authorization = auth;
+    let payload: string | undefined;
+    if (built.body !== undefined) {
+      payload = JSON.stringify(built.body);
+      headers['content-type'] = 'application/json';
+    }
+    const before = expected >= 400 ? await footprint() : undefined;
+    // One client address per cell: the failed-authentication limiter counts per address.
+    cell++;
+    const res = await t.app
+      .getHttpAdapter()
+      .getInstance()
+      .inject({
+        method: route.method,
+        url: built.url,
+        headers,
+        payload,
+        remoteAddress: `10.${(cell >> 16) & 255}.${(cell >> 8) & 255}.${cell & 255}`,
+      });
+    const type = String(res.headers['content-type'] ?? '');
+    expect({ status: res.statusCode, body: res.body.slice(0, 300) }).toEqual({
+      status: expected,
+      body: expect.any(String),
+    });
+    if (expected >= 400) {
+      expect(type).toMatch(/^application\/problem\+json/);
+      const problem = JSON.parse(res.body);
+      expect(problem).toMatchObject({
+        type: expect.stringMatching(/^https?:\/\/\S+$/),
+        title: expect.any(String),
+        status: expected,
+        detail: expect.any(String),
+      });
+      if (expected === 401) expect(res.headers['www-authenticate']).toBe('Bearer');
+      // A refused request changes nothing.
+      expect(await footprint()).toEqual(before);
+    } else {
+      expect(type).not.toContain('problem+json');
+      if (route.success === 204) expect(res.body).toBe('');
+      else expect(res.body.length).toBeGreaterThan(0);
+    }
+  });
+});
