@@ -205,7 +205,8 @@ export class ReportsService {
   }
 
   async limitFit(q: LimitFitQueryDto) {
-    const today = new Date();
+    // Without `to`, the month that has begun where the ledger keeps its days (LEEWAY_TIMEZONE).
+    const today = parseDay(new Intl.DateTimeFormat('en-CA', { timeZone: this.config.timezone }).format(new Date()));
     const to = q.to ? parseDay(q.to) : today;
     const from = q.from ? parseDay(q.from) : new Date(Date.UTC(to.getUTCFullYear(), to.getUTCMonth() - 11, 1));
     if (to < from) throw DomainError.validation('to', 'must not be before from');
@@ -369,7 +370,9 @@ export function fitOf(histogram: Array<Record<string, any>>, limitsRow: Record<s
     }
     return null;
   };
-  const share = (n: bigint): number | null => (total === 0n ? null : Math.round(Number((n * 10000n) / total)) / 10000);
+  // Rounded half up to four decimals, in integers so no float enters before the final division.
+  const share = (n: bigint): number | null =>
+    total === 0n ? null : Number((n * 20000n + total) / (2n * total)) / 10000;
   const overPerCredit =
     limits.perCredit === null
       ? null

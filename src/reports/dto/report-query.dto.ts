@@ -11,7 +11,7 @@ export type GroupKey = (typeof GROUP_KEYS)[number];
 export const PERIODS = ['none', 'day', 'week', 'month', 'quarter'] as const;
 export type Period = (typeof PERIODS)[number];
 
-/** `groupBy=reason,team` or repeated `groupBy=reason&groupBy=team`. */
+/** `groupBy=reason,team` (a repeated query parameter is refused by the validation pipe). */
 function splitList({ value }: { value: unknown }): unknown {
   if (value === undefined || value === '') return [];
   const parts = (Array.isArray(value) ? value : [value]).flatMap((v) => String(v).split(','));
