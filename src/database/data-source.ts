@@ -37,6 +37,8 @@ export function dataSourceOptions(url: string, overrides: DataSourceOverrides = 
       lock_timeout: 10000,
       idle_in_transaction_session_timeout: limit(60000),
       keepAlive: true,
+      // Report groupings sort and hash tens of thousands of rollup rows: keep that in memory.
+      options: '-c work_mem=32MB',
     },
   };
 }

@@ -282,38 +282,61 @@ function monthShape(groupBy: GroupKey[]): 'r' | 'm' | 'agents' {
   return 'm';
 }
 
-function keyColumns(period: Period, groupBy: GroupKey[], bucket: string): string[] {
+/** The start of the period holding `column` (cheap to group by); labelled only after grouping. */
+const PERIOD_START: Record<Exclude<Period, 'none'>, (column: string) => string> = {
+  day: (c) => c,
+  week: (c) => `date_trunc('week', ${c})::date`,
+  month: (c) => `date_trunc('month', ${c})::date`,
+  quarter: (c) => `date_trunc('quarter', ${c})::date`,
+};
+
+function innerKeys(period: Period, groupBy: GroupKey[], column: string): string[] {
   return [
-    ...(period === 'none' ? [] : [`${PERIOD_LABEL[period].replace('bucket', bucket)} AS period`]),
+    ...(period === 'none' ? [] : [`${PERIOD_START[period](column)} AS bucket`]),
     ...groupBy.map((k) => COLUMN[k]),
     'currency',
   ];
 }
 
+function outerKeys(period: Period, groupBy: GroupKey[]): string[] {
+  return [
+    ...(period === 'none' ? [] : [`${PERIOD_LABEL[period]} AS period`]),
+    ...groupBy.map((k) => COLUMN[k]),
+    'currency',
+  ];
+}
+
+const positions = (keys: string[]) => keys.map((_, i) => i + 1).join(', ');
+
 const SUMS = `sum(credits) AS credits, sum(amount) AS amount, sum(within_discretion) AS within_discretion,
               sum(overrun) AS overrun, sum(credits_with_overrun) AS credits_with_overrun`;
 
-/** Groups of rollup cells of one grain; $3 is the optional currency. */
+/** Groups of rollup cells of one grain; $1 is the optional currency. Hash-grouped, labelled last. */
 function cellsSql(grain: 'd' | 'm' | 'r', period: Period, groupBy: GroupKey[], range: string): string {
-  const keys = keyColumns(period, groupBy, 'bucket');
-  return `SELECT ${keys.join(', ')}, ${SUMS},
-                 max(cardinality(agents)) AS sampled,
-                 string_agg(array_to_string(agents, ','), ',') FILTER (WHERE cardinality(agents) < ${AGENT_SAMPLE}) AS agents
-            FROM report_cells
-           WHERE grain = '${grain}' AND ${range} AND credits > 0 AND ($1::text IS NULL OR currency = $1)
-           GROUP BY ${keys.map((_, i) => i + 1).join(', ')}`;
+  const inner = innerKeys(period, groupBy, 'bucket');
+  const outer = outerKeys(period, groupBy);
+  return `SELECT ${outer.join(', ')}, credits, amount, within_discretion, overrun, credits_with_overrun, sampled, agents
+            FROM (SELECT ${inner.join(', ')}, ${SUMS},
+                         max(cardinality(agents)) AS sampled,
+                         string_agg(array_to_string(agents, ','), ',')
+                           FILTER (WHERE cardinality(agents) < ${AGENT_SAMPLE}) AS agents
+                    FROM report_cells
+                   WHERE grain = '${grain}' AND ${range} AND credits > 0 AND ($1::text IS NULL OR currency = $1)
+                   GROUP BY ${positions(inner)}) g`;
 }
 
 /** Groups by role and team from the per-agent month rollup, counting distinct agents exactly. */
 function agentMonthsSql(period: Period, groupBy: GroupKey[], range: string): string {
-  const keys = keyColumns(period, groupBy, 'month');
-  return `SELECT ${keys.join(', ')}, ${SUMS},
-                 count(DISTINCT agent_id) AS distinct_agents,
-                 CASE WHEN count(DISTINCT agent_id) < ${AGENT_SAMPLE}
-                      THEN string_agg(DISTINCT agent_id::text, ',') END AS agents
-            FROM report_agent_months
-           WHERE ${range} AND credits > 0 AND ($1::text IS NULL OR currency = $1)
-           GROUP BY ${keys.map((_, i) => i + 1).join(', ')}`;
+  const inner = innerKeys(period, groupBy, 'month');
+  const outer = outerKeys(period, groupBy);
+  // First one row per agent and group, then the group: distinct agents without a sort.
+  return `SELECT ${outer.join(', ')}, ${SUMS}, count(*) AS distinct_agents,
+                 CASE WHEN count(*) < ${AGENT_SAMPLE} THEN string_agg(agent_id::text, ',') END AS agents
+            FROM (SELECT ${inner.join(', ')}, agent_id, ${SUMS}
+                    FROM report_agent_months
+                   WHERE ${range} AND credits > 0 AND ($1::text IS NULL OR currency = $1)
+                   GROUP BY ${positions(inner)}, agent_id) a
+           GROUP BY ${positions(outer)}`;
 }
 
 function bucketView(b: Bucket) {
