@@ -230,10 +230,11 @@ export class ReportsService {
         params,
       ),
       this.dataSource.query(
-        `SELECT role_id, currency, count(DISTINCT agent_id) AS distinct_agents
-           FROM report_agent_months
-          WHERE month BETWEEN $1::date AND $2::date AND role_id IS NOT NULL AND credits > 0
-            AND ($3::text IS NULL OR currency = $3)
+        `SELECT role_id, currency, count(*) AS distinct_agents
+           FROM (SELECT role_id, currency, agent_id FROM report_agent_months
+                  WHERE month BETWEEN $1::date AND $2::date AND role_id IS NOT NULL AND credits > 0
+                    AND ($3::text IS NULL OR currency = $3)
+                  GROUP BY role_id, currency, agent_id) a
           GROUP BY role_id, currency`,
         params,
       ),
