@@ -61,12 +61,9 @@ export class CreditsService {
    */
   async create(agent: Principal, key: string, rawBody: unknown, dto: CreateCreditDto): Promise<CreditResult> {
     const hash = requestHash(rawBody);
-    const occurredAt = this.occurredAt(dto.occurredAt);
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.dataSource.transaction('READ COMMITTED', (m) =>
-          this.createIn(m, agent, key, hash, occurredAt, dto),
-        );
+        return await this.dataSource.transaction('READ COMMITTED', (m) => this.createIn(m, agent, key, hash, dto));
       } catch (error) {
         // Deadlocks cannot arise from the fixed lock order, but a retry keeps a stray one harmless.
         if ((pgCode(error) === '40P01' || pgCode(error) === '40001') && attempt < 3) continue;
@@ -80,7 +77,6 @@ export class CreditsService {
     agent: Principal,
     key: string,
     hash: Buffer,
-    occurredAt: Date,
     dto: CreateCreditDto,
   ): Promise<CreditResult> {
     // 1. Claim the key. A concurrent claim of the same key waits here until the first commits.
@@ -100,6 +96,9 @@ export class CreditsService {
       throw error;
     }
     if (claimed.length === 0) return this.replay(m, agent.id, key, hash);
+    // Checked only for a new key: a retry of a credit logged near the edge of the window still replays.
+    // A refusal rolls the claim back, so the key stays usable.
+    const occurredAt = this.occurredAt(dto.occurredAt);
 
     // 2. What the agent may spend, as of now.
     const amount = BigInt(dto.amount);
@@ -217,7 +216,13 @@ export class CreditsService {
       limitsVersion,
       bindingLimit: split.bindingLimit,
       reversedBy: null,
-      headroom: headroomView(dto.currency, limitsVersion, limits, after, dto.caseRef),
+      headroom: headroomView(
+        dto.currency,
+        limitsVersion,
+        limits,
+        await this.usageNow(m, agent.id, dto.currency, dayRow.day, after),
+        dto.caseRef,
+      ),
     };
     const body = toJson(credit);
     await m.query(
@@ -245,9 +250,33 @@ export class CreditsService {
     return { status: stored.status_code, body: stored.response, replayed: true, creditId: stored.credit_id };
   }
 
-  private occurredAt(given: string | undefined): Date {
+  /**
+   * Headroom is what the agent can still give now: for a back-dated credit, today's windows, not the
+   * credit's own day and month.
+   */
+  private async usageNow(
+    m: EntityManager,
+    agentId: string,
+    currency: string,
+    creditDay: string,
+    after: { usedCase: bigint; usedDay: bigint; usedMonth: bigint },
+  ) {
+    const today = new Intl.DateTimeFormat('en-CA', { timeZone: this.config.timezone }).format(new Date());
+    if (today === creditDay) return after;
+    const [now]: Array<{ day: string | null; month: string | null }> = await m.query(
+      `SELECT (SELECT used FROM usage_agent_day WHERE agent_id = $1 AND currency = $2 AND day = $3::date) AS day,
+              (SELECT used FROM usage_agent_month
+                WHERE agent_id = $1 AND currency = $2 AND month = date_trunc('month', $3::date)::date) AS month`,
+      [agentId, currency, today],
+    );
+    return { usedCase: after.usedCase, usedDay: BigInt(now.day ?? 0), usedMonth: BigInt(now.month ?? 0) };
+  }
+
+  private occurredAt(given: string | null | undefined): Date {
     const now = Date.now();
     if (given === undefined) return new Date(now);
+    if (given === null)
+      throw DomainError.validation('occurredAt', 'must be an ISO 8601 date-time, or left out for now');
     const at = new Date(given);
     if (Number.isNaN(at.getTime())) throw DomainError.validation('occurredAt', 'must be an ISO 8601 date-time');
     if (at.getTime() < now - PAST_WINDOW_MS)

@@ -28,6 +28,7 @@ export class CreateCreditDto {
   @IsString()
   @Length(1, 100)
   @Matches(/^[^\p{Cc}\p{Cs}\p{Zl}\p{Zp}]+$/u, { message: 'caseRef must not contain control characters' })
+  @Matches(/\S/, { message: 'caseRef must not be blank' })
   caseRef!: string;
 
   @ApiPropertyOptional({ example: 'CUST-991' })

@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { ArrayMaxSize, IsArray, IsOptional, ValidateNested } from 'class-validator';
+import { ArrayMaxSize, IsArray, IsObject, IsOptional, ValidateNested } from 'class-validator';
 import { IsCurrency, IsMinorUnits, MAX_LIMIT } from '../../common/money';
 
 export class CurrencyLimitsDto {
@@ -33,6 +33,10 @@ export class SetLimitsDto {
   @ApiProperty({ type: [CurrencyLimitsDto], description: 'The complete set; currencies left out get no discretion' })
   @IsArray()
   @ArrayMaxSize(200)
+  @IsObject({
+    each: true,
+    message: 'each entry of limits must be an object such as { "currency": "EUR", "perCredit": 2500 }',
+  })
   @ValidateNested({ each: true })
   @Type(() => CurrencyLimitsDto)
   limits!: CurrencyLimitsDto[];
