@@ -137,7 +137,12 @@ async function main(): Promise<void> {
       }
     };
     const started = Date.now();
+    const samples: string[] = [];
+    const sampler = setInterval(() => {
+      samples.push(services.map((s) => rssMiB(s.child.pid!).toFixed(0)).join('/'));
+    }, 20_000);
     await Promise.all(Array.from({ length: CONNECTIONS }, worker));
+    clearInterval(sampler);
     const elapsed = (Date.now() - started) / 1000;
     const rssEnd = services.map((s) => rssMiB(s.child.pid!));
 
@@ -170,6 +175,7 @@ async function main(): Promise<void> {
     for (const i of services.keys()) {
       console.log(`  service ${i + 1} RSS: ${rssStart[i].toFixed(0)} MiB at start, ${rssEnd[i].toFixed(0)} MiB at end`);
     }
+    console.log(`  RSS every 20 s (MiB, service 1/2): ${samples.join('  ')}`);
     console.log(
       failures.length === 0
         ? 'verdict: all invariants hold, no 5xx'
