@@ -123,24 +123,26 @@ export class CreditsService {
     // 3. Take the usage rows in one fixed order (case, agent-day, agent-month) and add this amount.
     //    The row locks serialise credits that share a window and nothing else.
     const tz = this.config.timezone;
-    const [caseRow]: Array<{ used: string }> = await m.query(
-      `INSERT INTO usage_case AS u (case_ref, currency, used) VALUES ($1, $2, $3)
-       ON CONFLICT (case_ref, currency) DO UPDATE SET used = u.used + EXCLUDED.used RETURNING used`,
-      [dto.caseRef, dto.currency, amount.toString()],
+    // One statement; each upsert selects from the one before it, so the rows are always taken in this order.
+    const [usage]: Array<{ case_used: string; day_used: string; day: string; month_used: string }> = await m.query(
+      `WITH c AS (
+         INSERT INTO usage_case AS u (case_ref, currency, used) VALUES ($1, $2, $5)
+         ON CONFLICT (case_ref, currency) DO UPDATE SET used = u.used + EXCLUDED.used RETURNING used
+       ), d AS (
+         INSERT INTO usage_agent_day AS u (agent_id, currency, day, used)
+         SELECT $3::uuid, $2, ($4::timestamptz AT TIME ZONE $6)::date, $5 FROM c
+         ON CONFLICT (agent_id, currency, day) DO UPDATE SET used = u.used + EXCLUDED.used RETURNING used, day
+       ), mo AS (
+         INSERT INTO usage_agent_month AS u (agent_id, currency, month, used)
+         SELECT $3::uuid, $2, date_trunc('month', d.day)::date, $5 FROM d
+         ON CONFLICT (agent_id, currency, month) DO UPDATE SET used = u.used + EXCLUDED.used RETURNING used
+       )
+       SELECT c.used AS case_used, d.used AS day_used, d.day::text AS day, mo.used AS month_used FROM c, d, mo`,
+      [dto.caseRef, dto.currency, agent.id, occurredAt, amount.toString(), tz],
     );
-    const [dayRow]: Array<{ used: string; day: string }> = await m.query(
-      `INSERT INTO usage_agent_day AS u (agent_id, currency, day, used)
-       VALUES ($1, $2, ($3::timestamptz AT TIME ZONE $4)::date, $5)
-       ON CONFLICT (agent_id, currency, day) DO UPDATE SET used = u.used + EXCLUDED.used
-       RETURNING used, day::text`,
-      [agent.id, dto.currency, occurredAt, tz, amount.toString()],
-    );
-    const [monthRow]: Array<{ used: string }> = await m.query(
-      `INSERT INTO usage_agent_month AS u (agent_id, currency, month, used)
-       VALUES ($1, $2, date_trunc('month', $3::timestamptz AT TIME ZONE $4)::date, $5)
-       ON CONFLICT (agent_id, currency, month) DO UPDATE SET used = u.used + EXCLUDED.used RETURNING used`,
-      [agent.id, dto.currency, occurredAt, tz, amount.toString()],
-    );
+    const caseRow = { used: usage.case_used };
+    const dayRow = { used: usage.day_used, day: usage.day };
+    const monthRow = { used: usage.month_used };
     const after = { usedCase: BigInt(caseRow.used), usedDay: BigInt(dayRow.used), usedMonth: BigInt(monthRow.used) };
     const before = {
       usedCase: after.usedCase - amount,
@@ -179,8 +181,8 @@ export class CreditsService {
         split.bindingLimit,
       ],
     );
-    await this.post(m, id, 'credit', dto.currency, postingsFor(split.within, split.overrun));
     await addCredit(m, {
+      postings: { entryId: id, timezone: tz, lines: postingsFor(split.within, split.overrun) },
       agentId: agent.id,
       roleId: agent.roleId,
       teamId: agent.teamId,

@@ -32,11 +32,16 @@ export interface CreditFacts {
   bindingLimit: string | null;
 }
 
+export interface NewCreditFacts extends CreditFacts {
+  /** The credit's balanced posting lines, written by the same statement to save a round trip. */
+  postings: { entryId: string; timezone: string; lines: Array<{ debit: string; credit: string; amount: bigint }> };
+}
+
 /**
  * Adds a new credit to every rollup in one statement; the agent joins each cell's sample while it
  * has room.
  */
-export async function addCredit(m: Querier, c: CreditFacts): Promise<void> {
+export async function addCredit(m: Querier, c: NewCreditFacts): Promise<void> {
   await m.query(
     `WITH cell AS (
        INSERT INTO report_cells AS c (grain, bucket, currency, role_id, team_id, reason_code, kind, channel,
@@ -81,6 +86,10 @@ export async function addCredit(m: Querier, c: CreditFacts): Promise<void> {
          within_discretion = g.within_discretion + EXCLUDED.within_discretion,
          overrun = g.overrun + EXCLUDED.overrun,
          credits_with_overrun = g.credits_with_overrun + EXCLUDED.credits_with_overrun
+     ), posted AS (
+       INSERT INTO postings (entry_id, entry_kind, currency, debit_account, credit_account, amount, local_day)
+       SELECT $16::uuid, 'credit', $2, l.debit, l.credit, l.amount, (now() AT TIME ZONE $17)::date
+         FROM unnest($18::text[], $19::text[], $20::bigint[]) AS l(debit, credit, amount)
      )
      SELECT count(*) FROM cell`,
     [
@@ -99,6 +108,11 @@ export async function addCredit(m: Querier, c: CreditFacts): Promise<void> {
       c.amount.toString(),
       c.bindingLimit,
       c.agentId,
+      c.postings.entryId,
+      c.postings.timezone,
+      c.postings.lines.map((l) => l.debit),
+      c.postings.lines.map((l) => l.credit),
+      c.postings.lines.map((l) => l.amount.toString()),
     ],
   );
 }
