@@ -5,6 +5,7 @@ import { Principal } from '../access/principal';
 import { AuditService } from '../audit/audit.service';
 import { DomainError } from '../common/domain-error';
 import { toJson } from '../common/json';
+import { localDay } from '../common/local-day';
 import { decodeCursor, Page, toPage } from '../common/pagination';
 import { duplicateOf } from '../common/pg-errors';
 import { APP_CONFIG, AppConfig } from '../config/config';
@@ -263,7 +264,7 @@ export class CreditsService {
     creditDay: string,
     after: { usedCase: bigint; usedDay: bigint; usedMonth: bigint },
   ) {
-    const today = new Intl.DateTimeFormat('en-CA', { timeZone: this.config.timezone }).format(new Date());
+    const today = localDay(this.config.timezone);
     if (today === creditDay) return after;
     const [now]: Array<{ day: string | null; month: string | null }> = await m.query(
       `SELECT (SELECT used FROM usage_agent_day WHERE agent_id = $1 AND currency = $2 AND day = $3::date) AS day,

@@ -16,6 +16,14 @@ export interface InvariantResult {
   sample: unknown[];
 }
 
+/** Rows in one side but not the other, labelled by side: empty when stored equals recomputed. */
+function mismatch(stored: string, recomputed: string): string {
+  return `(SELECT 'stored' AS side, * FROM (${stored} EXCEPT ${recomputed}) a)
+          UNION ALL
+          (SELECT 'recomputed', * FROM (${recomputed} EXCEPT ${stored}) b)
+          LIMIT 5`;
+}
+
 /**
  * Everything the ledger promises about itself, checked against a recomputation from credits and
  * reversals alone. Used by the seed, the benchmarks and the tests.
@@ -79,21 +87,16 @@ const CHECKS: Array<{ name: string; sql: string }> = [
   },
   {
     name: 'report cells match unreversed credits',
-    sql: `WITH stored AS (
-            SELECT grain, bucket, currency, role_id, team_id, reason_code, kind, channel,
-                   credits, amount, within_discretion, overrun, credits_with_overrun
-              FROM report_cells WHERE credits > 0)
-          (SELECT 'stored' AS side, * FROM (SELECT * FROM stored EXCEPT ${RECOMPUTED_CELLS}) a)
-          UNION ALL
-          (SELECT 'recomputed', * FROM (${RECOMPUTED_CELLS} EXCEPT SELECT * FROM stored) b)
-          LIMIT 5`,
+    sql: mismatch(
+      `SELECT grain, bucket, currency, role_id, team_id, reason_code, kind, channel,
+              credits, amount, within_discretion, overrun, credits_with_overrun
+         FROM report_cells WHERE credits > 0`,
+      RECOMPUTED_CELLS,
+    ),
   },
   {
     name: 'report cell members match unreversed credits',
-    sql: `(SELECT 'stored' AS side, * FROM (${STORED_MEMBERS} EXCEPT ${RECOMPUTED_MEMBERS}) a)
-          UNION ALL
-          (SELECT 'recomputed', * FROM (${RECOMPUTED_MEMBERS} EXCEPT ${STORED_MEMBERS}) b)
-          LIMIT 5`,
+    sql: mismatch(STORED_MEMBERS, RECOMPUTED_MEMBERS),
   },
   {
     name: `report cell agent samples hold min(${AGENT_SAMPLE}, members) distinct members`,
@@ -112,25 +115,21 @@ const CHECKS: Array<{ name: string; sql: string }> = [
   },
   {
     name: 'report amounts match unreversed credits',
-    sql: `WITH stored AS (
-            SELECT month, role_id, currency, amount, credits, credits_with_overrun, bound_per_credit,
-                   bound_per_case, bound_per_agent_day, bound_per_agent_month
-              FROM report_amounts WHERE credits > 0)
-          (SELECT 'stored' AS side, * FROM (SELECT * FROM stored EXCEPT ${RECOMPUTED_AMOUNTS}) a)
-          UNION ALL
-          (SELECT 'recomputed', * FROM (${RECOMPUTED_AMOUNTS} EXCEPT SELECT * FROM stored) b)
-          LIMIT 5`,
+    sql: mismatch(
+      `SELECT month, role_id, currency, amount, credits, credits_with_overrun, bound_per_credit,
+              bound_per_case, bound_per_agent_day, bound_per_agent_month
+         FROM report_amounts WHERE credits > 0`,
+      RECOMPUTED_AMOUNTS,
+    ),
   },
   {
     name: 'report agent months match unreversed credits',
-    sql: `WITH stored AS (
-            SELECT month, currency, role_id, team_id, agent_id, credits, amount, within_discretion, overrun,
-                   credits_with_overrun
-              FROM report_agent_months WHERE credits > 0)
-          (SELECT 'stored' AS side, * FROM (SELECT * FROM stored EXCEPT ${RECOMPUTED_AGENT_MONTHS}) a)
-          UNION ALL
-          (SELECT 'recomputed', * FROM (${RECOMPUTED_AGENT_MONTHS} EXCEPT SELECT * FROM stored) b)
-          LIMIT 5`,
+    sql: mismatch(
+      `SELECT month, currency, role_id, team_id, agent_id, credits, amount, within_discretion, overrun,
+              credits_with_overrun
+         FROM report_agent_months WHERE credits > 0`,
+      RECOMPUTED_AGENT_MONTHS,
+    ),
   },
   {
     name: 'every stored idempotent response names a credit that exists',

@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { DomainError } from '../common/domain-error';
+import { localDay } from '../common/local-day';
 import { APP_CONFIG, AppConfig } from '../config/config';
 import { LIMIT_KEYS, LimitKey } from '../roles/limits';
 import { GroupKey, LimitFitQueryDto, Period, SpendReportQueryDto } from './dto/report-query.dto';
@@ -206,7 +207,7 @@ export class ReportsService {
 
   async limitFit(q: LimitFitQueryDto) {
     // Without `to`, the month that has begun where the ledger keeps its days (LEEWAY_TIMEZONE).
-    const today = parseDay(new Intl.DateTimeFormat('en-CA', { timeZone: this.config.timezone }).format(new Date()));
+    const today = parseDay(localDay(this.config.timezone));
     const to = q.to ? parseDay(q.to) : today;
     const from = q.from ? parseDay(q.from) : new Date(Date.UTC(to.getUTCFullYear(), to.getUTCMonth() - 11, 1));
     if (to < from) throw DomainError.validation('to', 'must not be before from');

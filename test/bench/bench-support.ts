@@ -2,9 +2,11 @@ import { spawn, ChildProcess, execFileSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { startEmbeddedPostgres, EmbeddedDatabase } from '../../src/database/embedded-postgres';
+import { freePort } from '../support/service-process';
+
+export { freePort };
 
 export const ROOT = resolve(__dirname, '../../..');
 
@@ -56,18 +58,6 @@ export async function startService(
         child.kill('SIGTERM');
       }),
   };
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const server = createServer();
-    server.on('error', fail);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => done(port));
-    });
-  });
 }
 
 export function findPgbench(): string | null {
