@@ -1,10 +1,12 @@
 import { CreateAccessSchema1763800000000 } from './1763800000000-create-access-schema';
 import { CreateCreditLedger1763800100000 } from './1763800100000-create-credit-ledger';
 import { CreateReportRollups1763800200000 } from './1763800200000-create-report-rollups';
+import { QueueRollupChanges1763900000000 } from './1763900000000-queue-rollup-changes';
 
 /** Every migration, oldest first. Listed explicitly so the app, the CLI and the tests share one list. */
 export const migrations = [
   CreateAccessSchema1763800000000,
   CreateCreditLedger1763800100000,
   CreateReportRollups1763800200000,
+  QueueRollupChanges1763900000000,
 ];

@@ -9,7 +9,6 @@ import { localDay } from '../common/local-day';
 import { decodeCursor, Page, toPage } from '../common/pagination';
 import { duplicateOf } from '../common/pg-errors';
 import { APP_CONFIG, AppConfig } from '../config/config';
-import { addCredit, removeCredit } from '../reports/rollups';
 import { CurrencyLimits, limitsFromRow } from '../roles/limits';
 import { requestHash } from './canonical-json';
 import { ACCOUNTS } from './credit-kinds';
@@ -154,12 +153,24 @@ export class CreditsService {
     // 4. Split, record, post.
     const split = splitCredit(amount, limits, before);
     const id = randomUUID();
+    // One statement writes the credit, its posting lines and its report queue row (the reports fold
+    // it into their rollups after commit; see src/reports/rollups.ts).
+    const lines = postingsFor(split.within, split.overrun);
     const [row]: Array<Record<string, any>> = await m.query(
-      `INSERT INTO credits (id, agent_id, role_id, team_id, limits_version, amount, currency, kind, reason_code, case_ref,
-                            customer_ref, channel, note, occurred_at, local_day, within_discretion, overrun, unbudgeted,
-                            binding_limit)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15::date, $16, $17, $18, $19)
-       RETURNING recorded_at`,
+      `WITH credit AS (
+         INSERT INTO credits (id, agent_id, role_id, team_id, limits_version, amount, currency, kind, reason_code,
+                              case_ref, customer_ref, channel, note, occurred_at, local_day, within_discretion, overrun,
+                              unbudgeted, binding_limit)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15::date, $16, $17, $18, $19)
+         RETURNING id, recorded_at
+       ), posted AS (
+         INSERT INTO postings (entry_id, entry_kind, currency, debit_account, credit_account, amount, local_day)
+         SELECT credit.id, 'credit', $7, l.debit, l.credit, l.amount, (now() AT TIME ZONE $20)::date
+           FROM credit, unnest($21::text[], $22::text[], $23::bigint[]) AS l(debit, credit, amount)
+       ), queued AS (
+         INSERT INTO report_pending (credit_id, sign) SELECT id, 1 FROM credit
+       )
+       SELECT recorded_at FROM credit`,
       [
         id,
         agent.id,
@@ -180,23 +191,12 @@ export class CreditsService {
         split.overrun.toString(),
         split.unbudgeted,
         split.bindingLimit,
+        tz,
+        lines.map((l) => l.debit),
+        lines.map((l) => l.credit),
+        lines.map((l) => l.amount.toString()),
       ],
     );
-    await addCredit(m, {
-      postings: { entryId: id, timezone: tz, lines: postingsFor(split.within, split.overrun) },
-      agentId: agent.id,
-      roleId: agent.roleId,
-      teamId: agent.teamId,
-      currency: dto.currency,
-      reasonCode: dto.reasonCode,
-      kind: dto.kind,
-      channel: dto.channel ?? null,
-      day: dayRow.day,
-      amount,
-      within: split.within,
-      overrun: split.overrun,
-      bindingLimit: split.bindingLimit,
-    });
 
     const credit: CreditView & { headroom: HeadroomView } = {
       id,
@@ -335,8 +335,15 @@ export class CreditsService {
       const reversalId = randomUUID();
       let reversal: { recorded_at: Date };
       try {
+        // With its report queue row: the reports take the credit out when they fold it.
         [reversal] = await m.query(
-          `INSERT INTO credit_reversals (id, credit_id, reversed_by, reason) VALUES ($1, $2, $3, $4) RETURNING recorded_at`,
+          `WITH reversal AS (
+             INSERT INTO credit_reversals (id, credit_id, reversed_by, reason) VALUES ($1, $2, $3, $4)
+             RETURNING credit_id, recorded_at
+           ), queued AS (
+             INSERT INTO report_pending (credit_id, sign) SELECT credit_id, -1 FROM reversal
+           )
+           SELECT recorded_at FROM reversal`,
           [reversalId, creditId, actor.id, dto.reason],
         );
       } catch (error) {
@@ -371,20 +378,6 @@ export class CreditsService {
         row.currency,
         original.map((l) => ({ debit: l.credit, credit: l.debit, amount: l.amount })),
       );
-      await removeCredit(m, {
-        agentId: row.agent_id,
-        roleId: row.role_id,
-        teamId: row.team_id,
-        currency: row.currency,
-        reasonCode: row.reason_code,
-        kind: row.kind,
-        channel: row.channel,
-        day: row.day,
-        amount: BigInt(row.amount),
-        within: BigInt(row.within_discretion),
-        overrun: BigInt(row.overrun),
-        bindingLimit: row.binding_limit,
-      });
       await this.audit.record(m, {
         actorId: actor.id,
         action: 'credit.reversed',

@@ -25,8 +25,9 @@ function mismatch(stored: string, recomputed: string): string {
 }
 
 /**
- * Everything the ledger promises about itself, checked against a recomputation from credits and
- * reversals alone. Used by the seed, the benchmarks and the tests.
+ * Everything the ledger promises about itself, checked against a recomputation from credits,
+ * reversals and the report queue alone. Each check is one statement, so it is exact even while
+ * credits are being written and folded. Used by the seed, the benchmarks and the tests.
  */
 const CHECKS: Array<{ name: string; sql: string }> = [
   {
@@ -84,6 +85,16 @@ const CHECKS: Array<{ name: string; sql: string }> = [
               FROM credits c WHERE NOT EXISTS (SELECT 1 FROM credit_reversals r WHERE r.credit_id = c.id)
              GROUP BY 1, 2, 3) e USING (agent_id, currency, month)
            WHERE coalesce(u.used, 0) <> coalesce(e.expected, 0) LIMIT 5`,
+  },
+  {
+    name: 'every queued report change names a credit, and a reversal only after its credit',
+    sql: `SELECT p.id, p.credit_id, p.sign FROM report_pending p
+            LEFT JOIN credits c ON c.id = p.credit_id
+           WHERE c.id IS NULL
+              OR (p.sign = -1 AND NOT EXISTS (SELECT 1 FROM credit_reversals r WHERE r.credit_id = p.credit_id))
+              OR EXISTS (SELECT 1 FROM report_pending o WHERE o.credit_id = p.credit_id AND o.sign = p.sign AND o.id <> p.id)
+              OR (p.sign = -1 AND EXISTS (SELECT 1 FROM report_pending o WHERE o.credit_id = p.credit_id AND o.sign = 1 AND o.id > p.id))
+           LIMIT 5`,
   },
   {
     name: 'report cells match unreversed credits',

@@ -5,6 +5,7 @@ import { localDay } from '../common/local-day';
 import { APP_CONFIG, AppConfig } from '../config/config';
 import { LIMIT_KEYS, LimitKey } from '../roles/limits';
 import { GroupKey, LimitFitQueryDto, Period, SpendReportQueryDto } from './dto/report-query.dto';
+import { RollupFolder } from './rollup-folder';
 import { AGENT_SAMPLE } from './rollups';
 import { add, Bucket, Cohort, cohortOf, Figures, Group, suppress, union } from './suppression';
 
@@ -90,6 +91,7 @@ function figures(r: Record<string, string>): Figures {
 export class ReportsService {
   constructor(
     private readonly dataSource: DataSource,
+    private readonly folder: RollupFolder,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -104,6 +106,9 @@ export class ReportsService {
     if (days > (daily ? MAX_DAYS_DAILY : MAX_DAYS)) {
       throw DomainError.validation('to', `a ${period} report covers at most ${daily ? MAX_DAYS_DAILY : MAX_DAYS} days`);
     }
+
+    // Every credit committed before this request is in the rollups once the queue is folded.
+    await this.folder.foldAll();
 
     // Whole months come from month rollups; the days at either edge, and day/week reports, from day rollups.
     const firstFull =
@@ -218,6 +223,7 @@ export class ReportsService {
     const toMonth = isoDay(new Date(Date.UTC(to.getUTCFullYear(), to.getUTCMonth(), 1)));
     const params = [fromMonth, toMonth, q.currency ?? null];
 
+    await this.folder.foldAll();
     const [histogram, cohorts, limits]: Array<Array<Record<string, any>>> = await Promise.all([
       this.dataSource.query(
         `SELECT role_id, currency, amount, sum(credits) AS credits, sum(credits_with_overrun) AS credits_with_overrun,

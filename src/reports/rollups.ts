@@ -1,16 +1,25 @@
 /**
- * Report rollups: derived from the ledger, maintained inside each credit's and reversal's own
- * transaction, and rebuildable from scratch. See migrations/1763800200000-create-report-rollups.ts.
+ * Report rollups: derived from the ledger, folded in from a queue of committed changes, and
+ * rebuildable from scratch. See migrations/1763800200000-create-report-rollups.ts and
+ * migrations/1763900000000-queue-rollup-changes.ts.
  *
- * Lock order. A credit takes its rows in this order: idempotency key, usage_case, usage_agent_day,
- * usage_agent_month, then the day cell, the month cell and the amount row here. A reversal takes the
- * same rows in the same order, so two writers can never wait on each other in a cycle. The
- * report_cell_agents rows belong to one agent and are only touched while that agent's month usage
- * row is locked.
+ * A credit or reversal writes one report_pending row in its own transaction and nothing else here,
+ * so credits never wait on each other for a shared report row. `foldPending` takes a batch of
+ * committed rows, adds them up per rollup row, applies the sums and deletes the batch, all in one
+ * transaction: a change is folded exactly once, and a fold that fails leaves its batch queued.
+ * Folds take turns on an advisory lock, so only one writer ever touches the rollup rows.
  */
 
 /** How many agents a cell remembers. Fewer means "exactly these"; LEEWAY_MIN_COHORT may not exceed it. */
 export const AGENT_SAMPLE = 20;
+
+/** Most queued changes one fold takes, so that even a long backlog folds in bounded transactions. */
+export const FOLD_BATCH = 20_000;
+
+/** The advisory lock folds and rebuilds take turns on (transaction-scoped). */
+const FOLD_LOCK = `hashtext('leeway.report_fold')`;
+
+const NO_ID = `'00000000-0000-0000-0000-000000000000'::uuid`;
 
 export interface Querier {
   query(sql: string, params?: unknown[]): Promise<any>;
@@ -32,89 +41,144 @@ export interface CreditFacts {
   bindingLimit: string | null;
 }
 
-export interface NewCreditFacts extends CreditFacts {
-  /** The credit's balanced posting lines, written by the same statement to save a round trip. */
-  postings: { entryId: string; timezone: string; lines: Array<{ debit: string; credit: string; amount: bigint }> };
+/** Each credit once per rollup grain, with the bucket and the keys that grain keeps. */
+function byGrain(credits: string, where = 'true'): string {
+  return `
+  SELECT g.grain,
+         CASE g.grain WHEN 'd' THEN c.local_day ELSE date_trunc('month', c.local_day)::date END AS bucket,
+         c.currency,
+         CASE WHEN g.grain = 'r' THEN NULL ELSE c.role_id END AS role_id,
+         CASE WHEN g.grain = 'r' THEN NULL ELSE c.team_id END AS team_id,
+         c.reason_code, c.kind, c.channel, c.agent_id, c.amount, c.within_discretion, c.overrun
+    FROM ${credits} c CROSS JOIN (VALUES ('d'), ('m'), ('r')) g(grain)
+   WHERE ${where}`;
 }
 
 /**
- * Adds a new credit to every rollup in one statement; the agent joins each cell's sample while it
- * has room.
+ * Takes the oldest queued changes (at most `limit`), adds the new credits among them to every rollup
+ * with one set-based upsert per table, and answers which credits the batch takes out again.
+ * Everything is summed per rollup row first, so a busy report row is written once per fold.
  */
-export async function addCredit(m: Querier, c: NewCreditFacts): Promise<void> {
-  await m.query(
-    `WITH cell AS (
-       INSERT INTO report_cells AS c (grain, bucket, currency, role_id, team_id, reason_code, kind, channel,
-                                      credits, amount, within_discretion, overrun, credits_with_overrun, agents)
-       VALUES ('d', $1::date, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, ARRAY[$15::uuid]),
-              ('m', date_trunc('month', $1::date)::date, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, ARRAY[$15::uuid]),
-              ('r', date_trunc('month', $1::date)::date, $2, NULL, NULL, $5, $6, $7, $8, $9, $10, $11, $12, ARRAY[$15::uuid])
-       ON CONFLICT ON CONSTRAINT report_cells_key DO UPDATE SET
-         credits = c.credits + EXCLUDED.credits,
-         amount = c.amount + EXCLUDED.amount,
-         within_discretion = c.within_discretion + EXCLUDED.within_discretion,
-         overrun = c.overrun + EXCLUDED.overrun,
-         credits_with_overrun = c.credits_with_overrun + EXCLUDED.credits_with_overrun,
-         agents = CASE WHEN cardinality(c.agents) < ${AGENT_SAMPLE}
-                            AND NOT ($15::uuid = ANY(c.agents))
-                       THEN c.agents || $15::uuid ELSE c.agents END
-       RETURNING c.id, c.grain
-     ), member AS (
-       INSERT INTO report_cell_agents AS a (cell_id, agent_id, credits)
-       SELECT id, $15::uuid, 1 FROM cell
-       ON CONFLICT ON CONSTRAINT report_cell_agents_pk DO UPDATE SET credits = a.credits + 1
-     ), amounts AS (
-       INSERT INTO report_amounts AS r (month, role_id, currency, amount, credits, credits_with_overrun,
-                                        bound_per_credit, bound_per_case, bound_per_agent_day, bound_per_agent_month)
-       VALUES (date_trunc('month', $1::date)::date, $3, $2, $13, $8, $12,
-               CASE WHEN $14 = 'perCredit' THEN $8 ELSE 0 END, CASE WHEN $14 = 'perCase' THEN $8 ELSE 0 END,
-               CASE WHEN $14 = 'perAgentDay' THEN $8 ELSE 0 END, CASE WHEN $14 = 'perAgentMonth' THEN $8 ELSE 0 END)
-       ON CONFLICT ON CONSTRAINT report_amounts_key DO UPDATE SET
-         credits = r.credits + EXCLUDED.credits,
-         credits_with_overrun = r.credits_with_overrun + EXCLUDED.credits_with_overrun,
-         bound_per_credit = r.bound_per_credit + EXCLUDED.bound_per_credit,
-         bound_per_case = r.bound_per_case + EXCLUDED.bound_per_case,
-         bound_per_agent_day = r.bound_per_agent_day + EXCLUDED.bound_per_agent_day,
-         bound_per_agent_month = r.bound_per_agent_month + EXCLUDED.bound_per_agent_month
-     ), agent_month AS (
-       INSERT INTO report_agent_months AS g (month, currency, role_id, team_id, agent_id,
-                                             credits, amount, within_discretion, overrun, credits_with_overrun)
-       VALUES (date_trunc('month', $1::date)::date, $2, $3, $4, $15, $8, $9, $10, $11, $12)
-       ON CONFLICT ON CONSTRAINT report_agent_months_key DO UPDATE SET
-         credits = g.credits + EXCLUDED.credits,
-         amount = g.amount + EXCLUDED.amount,
-         within_discretion = g.within_discretion + EXCLUDED.within_discretion,
-         overrun = g.overrun + EXCLUDED.overrun,
-         credits_with_overrun = g.credits_with_overrun + EXCLUDED.credits_with_overrun
-     ), posted AS (
-       INSERT INTO postings (entry_id, entry_kind, currency, debit_account, credit_account, amount, local_day)
-       SELECT $16::uuid, 'credit', $2, l.debit, l.credit, l.amount, (now() AT TIME ZONE $17)::date
-         FROM unnest($18::text[], $19::text[], $20::bigint[]) AS l(debit, credit, amount)
-     )
-     SELECT count(*) FROM cell`,
-    [
-      c.day,
-      c.currency,
-      c.roleId,
-      c.teamId,
-      c.reasonCode,
-      c.kind,
-      c.channel,
-      '1',
-      c.amount.toString(),
-      c.within.toString(),
-      c.overrun.toString(),
-      c.overrun > 0n ? '1' : '0',
-      c.amount.toString(),
-      c.bindingLimit,
-      c.agentId,
-      c.postings.entryId,
-      c.postings.timezone,
-      c.postings.lines.map((l) => l.debit),
-      c.postings.lines.map((l) => l.credit),
-      c.postings.lines.map((l) => l.amount.toString()),
-    ],
+const FOLD_ADDITIONS = `
+  WITH taken AS (
+    DELETE FROM report_pending WHERE id IN (SELECT id FROM report_pending ORDER BY id LIMIT $1)
+    RETURNING id, credit_id, sign
+  ), added AS MATERIALIZED (
+    SELECT c.* FROM taken t JOIN credits c ON c.id = t.credit_id WHERE t.sign = 1
+  ), per_agent AS (
+    SELECT grain, bucket, currency, role_id, team_id, reason_code, kind, channel, agent_id,
+           count(*) AS credits, sum(amount) AS amount, sum(within_discretion) AS within_discretion,
+           sum(overrun) AS overrun, count(*) FILTER (WHERE overrun > 0) AS credits_with_overrun
+      FROM (${byGrain('added')}) l
+     GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9
+  ), cell AS (
+    INSERT INTO report_cells AS c (grain, bucket, currency, role_id, team_id, reason_code, kind, channel,
+                                   credits, amount, within_discretion, overrun, credits_with_overrun, agents)
+    SELECT grain, bucket, currency, role_id, team_id, reason_code, kind, channel,
+           sum(credits), sum(amount), sum(within_discretion), sum(overrun), sum(credits_with_overrun),
+           (array_agg(agent_id ORDER BY agent_id))[1:${AGENT_SAMPLE}]
+      FROM per_agent GROUP BY 1, 2, 3, 4, 5, 6, 7, 8
+    ON CONFLICT ON CONSTRAINT report_cells_key DO UPDATE SET
+      credits = c.credits + EXCLUDED.credits,
+      amount = c.amount + EXCLUDED.amount,
+      within_discretion = c.within_discretion + EXCLUDED.within_discretion,
+      overrun = c.overrun + EXCLUDED.overrun,
+      credits_with_overrun = c.credits_with_overrun + EXCLUDED.credits_with_overrun,
+      -- The sample takes newcomers while it has room. EXCLUDED.agents holds up to AGENT_SAMPLE of
+      -- this batch's agents, which is enough: if it was cut short, the sample fills up either way.
+      agents = CASE WHEN cardinality(c.agents) < ${AGENT_SAMPLE}
+                    THEN (c.agents || ARRAY(SELECT x FROM unnest(EXCLUDED.agents) x WHERE x <> ALL (c.agents)))[1:${AGENT_SAMPLE}]
+                    ELSE c.agents END
+    RETURNING c.id, c.grain, c.bucket, c.currency, c.role_id, c.team_id, c.reason_code, c.kind, c.channel
+  ), member AS (
+    INSERT INTO report_cell_agents AS a (cell_id, agent_id, credits)
+    SELECT cell.id, p.agent_id, p.credits
+      FROM per_agent p
+      JOIN cell ON cell.grain = p.grain AND cell.bucket = p.bucket AND cell.currency = p.currency
+             AND coalesce(cell.role_id, ${NO_ID}) = coalesce(p.role_id, ${NO_ID})
+             AND coalesce(cell.team_id, ${NO_ID}) = coalesce(p.team_id, ${NO_ID})
+             AND cell.reason_code = p.reason_code AND cell.kind = p.kind
+             AND coalesce(cell.channel, '') = coalesce(p.channel, '')
+    ON CONFLICT ON CONSTRAINT report_cell_agents_pk DO UPDATE SET credits = a.credits + EXCLUDED.credits
+  ), amounts AS (
+    INSERT INTO report_amounts AS r (month, role_id, currency, amount, credits, credits_with_overrun,
+                                     bound_per_credit, bound_per_case, bound_per_agent_day, bound_per_agent_month)
+    SELECT date_trunc('month', local_day)::date, role_id, currency, amount,
+           count(*), count(*) FILTER (WHERE overrun > 0),
+           count(*) FILTER (WHERE binding_limit = 'perCredit'), count(*) FILTER (WHERE binding_limit = 'perCase'),
+           count(*) FILTER (WHERE binding_limit = 'perAgentDay'), count(*) FILTER (WHERE binding_limit = 'perAgentMonth')
+      FROM added GROUP BY 1, 2, 3, 4
+    ON CONFLICT ON CONSTRAINT report_amounts_key DO UPDATE SET
+      credits = r.credits + EXCLUDED.credits,
+      credits_with_overrun = r.credits_with_overrun + EXCLUDED.credits_with_overrun,
+      bound_per_credit = r.bound_per_credit + EXCLUDED.bound_per_credit,
+      bound_per_case = r.bound_per_case + EXCLUDED.bound_per_case,
+      bound_per_agent_day = r.bound_per_agent_day + EXCLUDED.bound_per_agent_day,
+      bound_per_agent_month = r.bound_per_agent_month + EXCLUDED.bound_per_agent_month
+  ), agent_month AS (
+    INSERT INTO report_agent_months AS g (month, currency, role_id, team_id, agent_id,
+                                          credits, amount, within_discretion, overrun, credits_with_overrun)
+    SELECT date_trunc('month', local_day)::date, currency, role_id, team_id, agent_id,
+           count(*), sum(amount), sum(within_discretion), sum(overrun), count(*) FILTER (WHERE overrun > 0)
+      FROM added GROUP BY 1, 2, 3, 4, 5
+    ON CONFLICT ON CONSTRAINT report_agent_months_key DO UPDATE SET
+      credits = g.credits + EXCLUDED.credits,
+      amount = g.amount + EXCLUDED.amount,
+      within_discretion = g.within_discretion + EXCLUDED.within_discretion,
+      overrun = g.overrun + EXCLUDED.overrun,
+      credits_with_overrun = g.credits_with_overrun + EXCLUDED.credits_with_overrun
+  )
+  SELECT (SELECT count(*) FROM taken)::int AS taken,
+         (SELECT count(*) FROM taken WHERE sign = 1)::int AS added,
+         (SELECT count(*) FROM added)::int AS found,
+         (SELECT coalesce(array_agg(credit_id::text ORDER BY id), '{}') FROM taken WHERE sign = -1) AS removed`;
+
+/**
+ * Folds up to `limit` of the oldest committed changes into the rollups. Run it inside a transaction:
+ * the lock, the queue rows it deletes and the rollup rows it writes all commit or roll back together.
+ * With `wait: false` it gives way to a fold already running and answers null; otherwise it answers
+ * how many changes it folded (fewer than `limit` means the queue was drained).
+ */
+export async function foldPending(m: Querier, opts: { wait: boolean; limit?: number }): Promise<number | null> {
+  if (opts.wait) {
+    await m.query(`SELECT pg_advisory_xact_lock(${FOLD_LOCK})`);
+  } else {
+    const [{ locked }] = await m.query(`SELECT pg_try_advisory_xact_lock(${FOLD_LOCK}) AS locked`);
+    if (!locked) return null;
+  }
+  const [batch]: Array<{ taken: number; added: number; found: number; removed: string[] }> = await m.query(
+    FOLD_ADDITIONS,
+    [opts.limit ?? FOLD_BATCH],
   );
+  if (batch.added !== batch.found) {
+    throw new Error(`report queue names ${batch.added - batch.found} credit(s) that do not exist`);
+  }
+  if (batch.removed.length > 0) {
+    // Reversals are few: take each credit out row by row, after this batch's additions.
+    const rows: Array<Record<string, any>> = await m.query(
+      `SELECT c.*, c.local_day::text AS day FROM unnest($1::uuid[]) WITH ORDINALITY r(id, n)
+         JOIN credits c ON c.id = r.id ORDER BY r.n`,
+      [batch.removed],
+    );
+    if (rows.length !== batch.removed.length) throw new Error('report queue names a reversed credit that does not exist');
+    for (const row of rows) {
+      await removeCredit(m, {
+        agentId: row.agent_id,
+        roleId: row.role_id,
+        teamId: row.team_id,
+        currency: row.currency,
+        reasonCode: row.reason_code,
+        kind: row.kind,
+        channel: row.channel,
+        day: row.day,
+        amount: BigInt(row.amount),
+        within: BigInt(row.within_discretion),
+        overrun: BigInt(row.overrun),
+        bindingLimit: row.binding_limit,
+      });
+    }
+  }
+  return batch.taken;
 }
 
 /** `column = $n`, or `column IS NULL` so that the unique index still serves a NULL key. */
@@ -125,11 +189,11 @@ function same(column: string, value: string | null, params: unknown[]): string {
 }
 
 /**
- * Takes a reversed credit back out of the rollups: reports exclude reversed credits entirely.
- * Plain UPDATEs (an upsert would check its negative insert row against the CHECK constraints), one
- * per row and in the same order as logging takes them.
+ * Takes a reversed credit back out of the rollups (reports exclude reversed credits entirely); only
+ * a fold calls it. Plain UPDATEs, one per row: an upsert would check its negative insert row
+ * against the CHECK constraints.
  */
-export async function removeCredit(m: Querier, c: CreditFacts): Promise<void> {
+async function removeCredit(m: Querier, c: CreditFacts): Promise<void> {
   const sums = [c.amount.toString(), c.within.toString(), c.overrun.toString(), c.overrun > 0n ? '1' : '0'];
   const cells: string[] = [];
   for (const grain of ['d', 'm', 'r'] as const) {
@@ -208,47 +272,38 @@ export async function removeCredit(m: Querier, c: CreditFacts): Promise<void> {
   );
 }
 
-const NO_ID = `'00000000-0000-0000-0000-000000000000'::uuid`;
+/** Credits the rollups count once every queued change is folded: the unreversed ones. */
+const LIVE = `NOT EXISTS (SELECT 1 FROM credit_reversals r WHERE r.credit_id = c.id)`;
 
-/** Unreversed credits, once per rollup grain, with the bucket and the keys that grain keeps. */
-const LIVE_BY_GRAIN = `
-  SELECT g.grain,
-         CASE g.grain WHEN 'd' THEN c.local_day ELSE date_trunc('month', c.local_day)::date END AS bucket,
-         c.currency,
-         CASE WHEN g.grain = 'r' THEN NULL ELSE c.role_id END AS role_id,
-         CASE WHEN g.grain = 'r' THEN NULL ELSE c.team_id END AS team_id,
-         c.reason_code, c.kind, c.channel, c.agent_id, c.amount, c.within_discretion, c.overrun
-    FROM credits c CROSS JOIN (VALUES ('d'), ('m'), ('r')) g(grain)
-   WHERE NOT EXISTS (SELECT 1 FROM credit_reversals r WHERE r.credit_id = c.id)`;
+/**
+ * Credits the rollups count right now: live ones whose addition is folded, and reversed ones whose
+ * reversal is still queued. (A reversal's queue row is newer than its credit's, so a credit with
+ * both queued was never folded in.)
+ */
+const FOLDED = `(${LIVE} OR EXISTS (SELECT 1 FROM report_pending p WHERE p.credit_id = c.id AND p.sign = -1))
+   AND NOT EXISTS (SELECT 1 FROM report_pending p WHERE p.credit_id = c.id AND p.sign = 1)`;
 
-/** Recomputed rollups as SQL, from credits and reversals alone (used to rebuild and to verify). */
-export const RECOMPUTED_CELLS = `
+const recomputedCells = (filter: string) => `
   SELECT grain, bucket, currency, role_id, team_id, reason_code, kind, channel,
          count(*) AS credits, sum(amount) AS amount, sum(within_discretion) AS within_discretion,
          sum(overrun) AS overrun, count(*) FILTER (WHERE overrun > 0) AS credits_with_overrun
-    FROM (${LIVE_BY_GRAIN}) l
+    FROM (${byGrain('credits', filter)}) l
    GROUP BY 1, 2, 3, 4, 5, 6, 7, 8`;
 
-/** Each cell's members by cell key (not id), so stored and recomputed sets compare without a join on keys. */
-export const RECOMPUTED_MEMBERS = `
+const recomputedMembers = (filter: string) => `
   SELECT grain, bucket, currency, role_id, team_id, reason_code, kind, channel, agent_id, count(*)::int AS credits
-    FROM (${LIVE_BY_GRAIN}) l
+    FROM (${byGrain('credits', filter)}) l
    GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9`;
 
-export const STORED_MEMBERS = `
-  SELECT rc.grain, rc.bucket, rc.currency, rc.role_id, rc.team_id, rc.reason_code, rc.kind, rc.channel,
-         a.agent_id, a.credits
-    FROM report_cell_agents a JOIN report_cells rc ON rc.id = a.cell_id`;
-
-export const RECOMPUTED_AGENT_MONTHS = `
+const recomputedAgentMonths = (filter: string) => `
   SELECT date_trunc('month', c.local_day)::date AS month, c.currency, c.role_id, c.team_id, c.agent_id,
          count(*) AS credits, sum(c.amount) AS amount, sum(c.within_discretion) AS within_discretion,
          sum(c.overrun) AS overrun, count(*) FILTER (WHERE c.overrun > 0) AS credits_with_overrun
     FROM credits c
-   WHERE NOT EXISTS (SELECT 1 FROM credit_reversals r WHERE r.credit_id = c.id)
+   WHERE ${filter}
    GROUP BY 1, 2, 3, 4, 5`;
 
-export const RECOMPUTED_AMOUNTS = `
+const recomputedAmounts = (filter: string) => `
   SELECT date_trunc('month', c.local_day)::date AS month, c.role_id, c.currency, c.amount,
          count(*) AS credits, count(*) FILTER (WHERE c.overrun > 0) AS credits_with_overrun,
          count(*) FILTER (WHERE c.binding_limit = 'perCredit') AS bound_per_credit,
@@ -256,14 +311,39 @@ export const RECOMPUTED_AMOUNTS = `
          count(*) FILTER (WHERE c.binding_limit = 'perAgentDay') AS bound_per_agent_day,
          count(*) FILTER (WHERE c.binding_limit = 'perAgentMonth') AS bound_per_agent_month
     FROM credits c
-   WHERE NOT EXISTS (SELECT 1 FROM credit_reversals r WHERE r.credit_id = c.id)
+   WHERE ${filter}
    GROUP BY 1, 2, 3, 4`;
+
+/**
+ * What the rollups should hold right now, recomputed from credits, reversals and the queue alone
+ * (for the invariant checks: exact even while the service is writing, since each check is one
+ * statement and so one snapshot). Members are keyed by cell key, not id, so stored and recomputed
+ * sets compare without a join on keys.
+ */
+export const RECOMPUTED_CELLS = recomputedCells(FOLDED);
+export const RECOMPUTED_MEMBERS = recomputedMembers(FOLDED);
+export const RECOMPUTED_AGENT_MONTHS = recomputedAgentMonths(FOLDED);
+export const RECOMPUTED_AMOUNTS = recomputedAmounts(FOLDED);
+
+export const STORED_MEMBERS = `
+  SELECT rc.grain, rc.bucket, rc.currency, rc.role_id, rc.team_id, rc.reason_code, rc.kind, rc.channel,
+         a.agent_id, a.credits
+    FROM report_cell_agents a JOIN report_cells rc ON rc.id = a.cell_id`;
 
 /**
  * Throws the rollups away and rebuilds them from the ledger. Run inside one transaction. Credits are
  * read once: first per cell × agent, then cells (with their agent samples) and members from that.
+ *
+ * It holds the fold lock and leaves queued changes queued (they are folded afterwards), so it is
+ * exact even while credits are being written: every statement counts the same credits, those whose
+ * changes are not queued. Before the queue existed (the migration that created the rollups) it
+ * counts the unreversed credits.
  */
 export async function rebuildRollups(m: Querier): Promise<void> {
+  const answer = await m.query(`SELECT to_regclass('report_pending') IS NOT NULL AS queued`);
+  const [{ queued }] = Array.isArray(answer) ? answer : answer.rows;
+  if (queued) await m.query(`SELECT pg_advisory_xact_lock(${FOLD_LOCK})`);
+  const filter = queued ? FOLDED : LIVE;
   await m.query(`DELETE FROM report_cell_agents`);
   await m.query(`DELETE FROM report_cells`);
   await m.query(`DELETE FROM report_amounts`);
@@ -274,7 +354,7 @@ export async function rebuildRollups(m: Querier): Promise<void> {
      SELECT grain, bucket, currency, role_id, team_id, reason_code, kind, channel, agent_id,
             count(*) AS credits, sum(amount) AS amount, sum(within_discretion) AS within_discretion,
             sum(overrun) AS overrun, count(*) FILTER (WHERE overrun > 0) AS credits_with_overrun
-       FROM (${LIVE_BY_GRAIN}) l
+       FROM (${byGrain('credits', filter)}) l
       GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9`,
   );
   await m.query(
@@ -301,11 +381,11 @@ export async function rebuildRollups(m: Querier): Promise<void> {
   await m.query(
     `INSERT INTO report_agent_months (month, currency, role_id, team_id, agent_id,
                                       credits, amount, within_discretion, overrun, credits_with_overrun)
-     ${RECOMPUTED_AGENT_MONTHS}`,
+     ${recomputedAgentMonths(filter)}`,
   );
   await m.query(
     `INSERT INTO report_amounts (month, role_id, currency, amount, credits, credits_with_overrun,
                                  bound_per_credit, bound_per_case, bound_per_agent_day, bound_per_agent_month)
-     ${RECOMPUTED_AMOUNTS}`,
+     ${recomputedAmounts(filter)}`,
   );
 }

@@ -112,33 +112,19 @@ INSERT INTO usage_agent_day AS u (agent_id, currency, day, used) VALUES (:agent_
 INSERT INTO usage_agent_month AS u (agent_id, currency, month, used)
  VALUES (:agent_id::uuid, 'EUR', date_trunc('month', now() AT TIME ZONE 'UTC')::date, :amount::bigint)
  ON CONFLICT (agent_id, currency, month) DO UPDATE SET used = u.used + EXCLUDED.used RETURNING used;
-INSERT INTO credits (id, agent_id, role_id, team_id, limits_version, amount, currency, kind, reason_code, case_ref,
-                     customer_ref, channel, note, occurred_at, local_day, within_discretion, overrun, unbudgeted, binding_limit)
- VALUES (gen_random_uuid(), :agent_id::uuid, :role_id::uuid, :team_id::uuid, :version::int, :amount::bigint, 'EUR', :kind, :reason, 'C-' || :c::text,
-         NULL, :channel, NULL, now(), (now() AT TIME ZONE 'UTC')::date, :amount::bigint, 0, false, 'none')
- RETURNING id AS credit_id, recorded_at \\gset
-INSERT INTO postings (entry_id, entry_kind, currency, debit_account, credit_account, amount, local_day)
- VALUES (:credit_id::uuid, 'credit', 'EUR', E'goodwill\\x3awithin-discretion', E'remedies\\x3aowed', :amount::bigint, (now() AT TIME ZONE 'UTC')::date);
-WITH cell AS (
-  INSERT INTO report_cells AS c (grain, bucket, currency, role_id, team_id, reason_code, kind, channel,
-                                 credits, amount, within_discretion, overrun, credits_with_overrun)
-  VALUES ('d', (now() AT TIME ZONE 'UTC')::date, 'EUR', :role_id::uuid, :team_id::uuid, :reason, :kind, :channel, 1, :amount::bigint, :amount::bigint, 0, 0),
-         ('m', date_trunc('month', now() AT TIME ZONE 'UTC')::date, 'EUR', :role_id::uuid, :team_id::uuid, :reason, :kind, :channel, 1, :amount::bigint, :amount::bigint, 0, 0)
-  ON CONFLICT ON CONSTRAINT report_cells_key DO UPDATE SET credits = c.credits + EXCLUDED.credits, amount = c.amount + EXCLUDED.amount,
-    within_discretion = c.within_discretion + EXCLUDED.within_discretion, overrun = c.overrun + EXCLUDED.overrun,
-    credits_with_overrun = c.credits_with_overrun + EXCLUDED.credits_with_overrun
-  RETURNING c.id, c.grain
-), amounts AS (
-  INSERT INTO report_amounts AS r (month, role_id, currency, amount, credits, credits_with_overrun, bound_per_credit, bound_per_case,
-                                   bound_per_agent_day, bound_per_agent_month)
-  VALUES (date_trunc('month', now() AT TIME ZONE 'UTC')::date, :role_id::uuid, 'EUR', :amount::bigint, 1, 0, 0, 0, 0, 0)
-  ON CONFLICT ON CONSTRAINT report_amounts_key DO UPDATE SET credits = r.credits + EXCLUDED.credits
+WITH credit AS (
+  INSERT INTO credits (id, agent_id, role_id, team_id, limits_version, amount, currency, kind, reason_code, case_ref,
+                       customer_ref, channel, note, occurred_at, local_day, within_discretion, overrun, unbudgeted, binding_limit)
+  VALUES (gen_random_uuid(), :agent_id::uuid, :role_id::uuid, :team_id::uuid, :version::int, :amount::bigint, 'EUR', :kind, :reason, 'C-' || :c::text,
+          NULL, :channel, NULL, now(), (now() AT TIME ZONE 'UTC')::date, :amount::bigint, 0, false, 'none')
+  RETURNING id, recorded_at
+), posted AS (
+  INSERT INTO postings (entry_id, entry_kind, currency, debit_account, credit_account, amount, local_day)
+  SELECT credit.id, 'credit', 'EUR', E'goodwill\\x3awithin-discretion', E'remedies\\x3aowed', :amount::bigint, (now() AT TIME ZONE 'UTC')::date FROM credit
+), queued AS (
+  INSERT INTO report_pending (credit_id, sign) SELECT id, 1 FROM credit
 )
-SELECT array_agg(id ORDER BY grain) AS cells FROM cell \\gset
-INSERT INTO report_cell_agents AS a (cell_id, agent_id, credits) SELECT unnest(:cells::bigint[]), :agent_id::uuid, 1
- ON CONFLICT ON CONSTRAINT report_cell_agents_pk DO UPDATE SET credits = a.credits + 1 RETURNING cell_id, credits;
-UPDATE report_cells SET agents = agents || :agent_id::uuid
- WHERE id = ANY(:cells::bigint[]) AND cardinality(agents) < 20 AND NOT (:agent_id::uuid = ANY(agents));
+SELECT id AS credit_id, recorded_at FROM credit \\gset
 UPDATE idempotency_keys SET status_code = 201, response = repeat('x', 900), credit_id = :credit_id::uuid
  WHERE user_id = :agent_id::uuid AND key = 'pgb-' || :client_id::text || '-' || :k::text;
 COMMIT;
