@@ -160,7 +160,8 @@ export async function foldPending(m: Querier, opts: { wait: boolean; limit?: num
          JOIN credits c ON c.id = r.id ORDER BY r.n`,
       [batch.removed],
     );
-    if (rows.length !== batch.removed.length) throw new Error('report queue names a reversed credit that does not exist');
+    if (rows.length !== batch.removed.length)
+      throw new Error('report queue names a reversed credit that does not exist');
     for (const row of rows) {
       await removeCredit(m, {
         agentId: row.agent_id,
