@@ -3,6 +3,7 @@ import pino from 'pino';
 import { DataSource } from 'typeorm';
 import { createApp } from '../../src/app.factory';
 import { TokensService } from '../../src/access/tokens.service';
+import { RollupFolder } from '../../src/reports/rollup-folder';
 import { AppConfig, loadConfig } from '../../src/config/config';
 import { createTestDatabase, TestDatabase } from './database';
 
@@ -78,6 +79,33 @@ export class TestApp {
 
   async query<T = Record<string, unknown>>(sql: string, params: unknown[] = []): Promise<T[]> {
     return this.dataSource.query(sql, params);
+  }
+
+  /** Folds every queued report change into the rollups, as a report does before it reads. */
+  async settleReports(): Promise<void> {
+    await this.app.get(RollupFolder).foldAll();
+  }
+
+  /**
+   * A digest of every row of every table (count and md5 per table), after settling the report
+   * queue so that a background fold between two digests is not mistaken for a change: any insert,
+   * update or delete by a request changes it.
+   */
+  async tableDigests(skip: string[] = []): Promise<Record<string, string>> {
+    await this.settleReports();
+    const tables = await this.query<{ name: string }>(
+      `SELECT table_name AS name FROM information_schema.tables
+        WHERE table_schema = 'public' AND table_type = 'BASE TABLE' ORDER BY table_name`,
+    );
+    const result: Record<string, string> = {};
+    for (const { name } of tables) {
+      if (skip.includes(name)) continue;
+      const [row] = await this.query<{ n: string; digest: string | null }>(
+        `SELECT count(*)::text AS n, md5(string_agg(x::text, '|' ORDER BY x::text)) AS digest FROM "${name}" x`,
+      );
+      result[name] = `${row.n}:${row.digest ?? ''}`;
+    }
+    return result;
   }
 
   async close(): Promise<void> {
