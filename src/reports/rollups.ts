@@ -41,8 +41,11 @@ export interface CreditFacts {
   bindingLimit: string | null;
 }
 
-/** Each credit once per rollup grain, with the bucket and the keys that grain keeps. */
-function byGrain(credits: string, where = 'true'): string {
+/**
+ * Each credit of `credits` (a table or a parenthesised query) once per rollup grain, with the bucket
+ * and the keys that grain keeps.
+ */
+function byGrain(credits: string): string {
   return `
   SELECT g.grain,
          CASE g.grain WHEN 'd' THEN c.local_day ELSE date_trunc('month', c.local_day)::date END AS bucket,
@@ -50,8 +53,7 @@ function byGrain(credits: string, where = 'true'): string {
          CASE WHEN g.grain = 'r' THEN NULL ELSE c.role_id END AS role_id,
          CASE WHEN g.grain = 'r' THEN NULL ELSE c.team_id END AS team_id,
          c.reason_code, c.kind, c.channel, c.agent_id, c.amount, c.within_discretion, c.overrun
-    FROM ${credits} c CROSS JOIN (VALUES ('d'), ('m'), ('r')) g(grain)
-   WHERE ${where}`;
+    FROM ${credits} c CROSS JOIN (VALUES ('d'), ('m'), ('r')) g(grain)`;
 }
 
 /**
@@ -273,46 +275,51 @@ async function removeCredit(m: Querier, c: CreditFacts): Promise<void> {
   );
 }
 
+const NOT_REVERSED = `NOT EXISTS (SELECT 1 FROM credit_reversals r WHERE r.credit_id = c.id)`;
+const ADDITION_FOLDED = `NOT EXISTS (SELECT 1 FROM report_pending p WHERE p.credit_id = c.id AND p.sign = 1)`;
+
 /** Credits the rollups count once every queued change is folded: the unreversed ones. */
-const LIVE = `NOT EXISTS (SELECT 1 FROM credit_reversals r WHERE r.credit_id = c.id)`;
+const LIVE = `(SELECT c.* FROM credits c WHERE ${NOT_REVERSED})`;
 
 /**
  * Credits the rollups count right now: live ones whose addition is folded, and reversed ones whose
  * reversal is still queued. (A reversal's queue row is newer than its credit's, so a credit with
- * both queued was never folded in.)
+ * both queued was never folded in.) Two branches rather than one OR, so that the planner can use
+ * hash anti-joins over the whole ledger and index lookups for the few queued reversals.
  */
-const FOLDED = `(${LIVE} OR EXISTS (SELECT 1 FROM report_pending p WHERE p.credit_id = c.id AND p.sign = -1))
-   AND NOT EXISTS (SELECT 1 FROM report_pending p WHERE p.credit_id = c.id AND p.sign = 1)`;
+const FOLDED = `(
+  SELECT c.* FROM credits c WHERE ${NOT_REVERSED} AND ${ADDITION_FOLDED}
+  UNION ALL
+  SELECT c.* FROM credits c
+   WHERE c.id IN (SELECT p.credit_id FROM report_pending p WHERE p.sign = -1) AND ${ADDITION_FOLDED})`;
 
-const recomputedCells = (filter: string) => `
+const recomputedCells = (credits: string) => `
   SELECT grain, bucket, currency, role_id, team_id, reason_code, kind, channel,
          count(*) AS credits, sum(amount) AS amount, sum(within_discretion) AS within_discretion,
          sum(overrun) AS overrun, count(*) FILTER (WHERE overrun > 0) AS credits_with_overrun
-    FROM (${byGrain('credits', filter)}) l
+    FROM (${byGrain(credits)}) l
    GROUP BY 1, 2, 3, 4, 5, 6, 7, 8`;
 
-const recomputedMembers = (filter: string) => `
+const recomputedMembers = (credits: string) => `
   SELECT grain, bucket, currency, role_id, team_id, reason_code, kind, channel, agent_id, count(*)::int AS credits
-    FROM (${byGrain('credits', filter)}) l
+    FROM (${byGrain(credits)}) l
    GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9`;
 
-const recomputedAgentMonths = (filter: string) => `
+const recomputedAgentMonths = (credits: string) => `
   SELECT date_trunc('month', c.local_day)::date AS month, c.currency, c.role_id, c.team_id, c.agent_id,
          count(*) AS credits, sum(c.amount) AS amount, sum(c.within_discretion) AS within_discretion,
          sum(c.overrun) AS overrun, count(*) FILTER (WHERE c.overrun > 0) AS credits_with_overrun
-    FROM credits c
-   WHERE ${filter}
+    FROM ${credits} c
    GROUP BY 1, 2, 3, 4, 5`;
 
-const recomputedAmounts = (filter: string) => `
+const recomputedAmounts = (credits: string) => `
   SELECT date_trunc('month', c.local_day)::date AS month, c.role_id, c.currency, c.amount,
          count(*) AS credits, count(*) FILTER (WHERE c.overrun > 0) AS credits_with_overrun,
          count(*) FILTER (WHERE c.binding_limit = 'perCredit') AS bound_per_credit,
          count(*) FILTER (WHERE c.binding_limit = 'perCase') AS bound_per_case,
          count(*) FILTER (WHERE c.binding_limit = 'perAgentDay') AS bound_per_agent_day,
          count(*) FILTER (WHERE c.binding_limit = 'perAgentMonth') AS bound_per_agent_month
-    FROM credits c
-   WHERE ${filter}
+    FROM ${credits} c
    GROUP BY 1, 2, 3, 4`;
 
 /**
@@ -344,7 +351,7 @@ export async function rebuildRollups(m: Querier): Promise<void> {
   const answer = await m.query(`SELECT to_regclass('report_pending') IS NOT NULL AS queued`);
   const [{ queued }] = Array.isArray(answer) ? answer : answer.rows;
   if (queued) await m.query(`SELECT pg_advisory_xact_lock(${FOLD_LOCK})`);
-  const filter = queued ? FOLDED : LIVE;
+  const source = queued ? FOLDED : LIVE;
   await m.query(`DELETE FROM report_cell_agents`);
   await m.query(`DELETE FROM report_cells`);
   await m.query(`DELETE FROM report_amounts`);
@@ -355,7 +362,7 @@ export async function rebuildRollups(m: Querier): Promise<void> {
      SELECT grain, bucket, currency, role_id, team_id, reason_code, kind, channel, agent_id,
             count(*) AS credits, sum(amount) AS amount, sum(within_discretion) AS within_discretion,
             sum(overrun) AS overrun, count(*) FILTER (WHERE overrun > 0) AS credits_with_overrun
-       FROM (${byGrain('credits', filter)}) l
+       FROM (${byGrain(source)}) l
       GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9`,
   );
   await m.query(
@@ -382,11 +389,11 @@ export async function rebuildRollups(m: Querier): Promise<void> {
   await m.query(
     `INSERT INTO report_agent_months (month, currency, role_id, team_id, agent_id,
                                       credits, amount, within_discretion, overrun, credits_with_overrun)
-     ${recomputedAgentMonths(filter)}`,
+     ${recomputedAgentMonths(source)}`,
   );
   await m.query(
     `INSERT INTO report_amounts (month, role_id, currency, amount, credits, credits_with_overrun,
                                  bound_per_credit, bound_per_case, bound_per_agent_day, bound_per_agent_month)
-     ${recomputedAmounts(filter)}`,
+     ${recomputedAmounts(source)}`,
   );
 }
