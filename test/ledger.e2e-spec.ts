@@ -299,22 +299,15 @@ describe('ledger: balances, journal, append-only tables and usage counters (e2e)
       ['audit_events', 'action = action'],
     ];
 
-    async function digest(table: string) {
-      const [row] = await t.query<{ n: number; digest: string }>(
-        `SELECT count(*)::int AS n, md5(string_agg(x::text, '|' ORDER BY x::text)) AS digest FROM "${table}" x`,
-      );
-      return row;
-    }
-
     it.each(TABLES)('%s refuses UPDATE, DELETE and TRUNCATE', async (table, assignment) => {
-      const before = await digest(table);
-      expect(before.n).toBeGreaterThan(0);
+      const before = await t.tableDigest(table);
+      expect(before.rows).toBeGreaterThan(0);
       const refusal = (op: string) => new RegExp(`table ${table} is append-only: ${op}`);
       await expect(t.query(`UPDATE ${table} SET ${assignment}`)).rejects.toThrow(refusal('UPDATE'));
       await expect(t.query(`DELETE FROM ${table}`)).rejects.toThrow(refusal('DELETE'));
       // CASCADE, so that a referencing table cannot make TRUNCATE fail for another reason first.
       await expect(t.query(`TRUNCATE ${table} CASCADE`)).rejects.toThrow(refusal('TRUNCATE'));
-      expect(await digest(table)).toEqual(before);
+      expect(await t.tableDigest(table)).toEqual(before);
     });
 
     it('refuses a change to one chosen row too, in a transaction that then cannot commit it', async () => {

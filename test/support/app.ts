@@ -100,12 +100,18 @@ export class TestApp {
     const result: Record<string, string> = {};
     for (const { name } of tables) {
       if (skip.includes(name)) continue;
-      const [row] = await this.query<{ n: string; digest: string | null }>(
-        `SELECT count(*)::text AS n, md5(string_agg(x::text, '|' ORDER BY x::text)) AS digest FROM "${name}" x`,
-      );
-      result[name] = `${row.n}:${row.digest ?? ''}`;
+      const { rows, digest } = await this.tableDigest(name);
+      result[name] = `${rows}:${digest ?? ''}`;
     }
     return result;
+  }
+
+  /** How many rows one table holds and an md5 of all of them (null when empty). */
+  async tableDigest(table: string): Promise<{ rows: number; digest: string | null }> {
+    const [row] = await this.query<{ rows: number; digest: string | null }>(
+      `SELECT count(*)::int AS rows, md5(string_agg(x::text, '|' ORDER BY x::text)) AS digest FROM "${table}" x`,
+    );
+    return row;
   }
 
   async close(): Promise<void> {
