@@ -1,12 +1,21 @@
 import 'reflect-metadata';
+import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { createApp } from './app.factory';
 import { TokensService } from './access/tokens.service';
 import { createRootLogger } from './common/logger';
 import { ConfigError, loadConfig } from './config/config';
 import { resolveDatabase } from './database/database-url';
+import { EmbeddedDatabase, freePortCheck } from './database/embedded-postgres';
 import { runMigrations } from './database/migrate';
 
 const SHUTDOWN_GRACE_MS = 25_000;
+
+/** A cause the operator can fix, said in one line: exit 1 without a stack trace. */
+function fail(message: string, error?: unknown): never {
+  process.stderr.write(`Leeway failed to start: ${message}\n`);
+  if (error instanceof Error && process.env.LOG_LEVEL === 'debug') process.stderr.write(`${error.stack}\n`);
+  process.exit(1);
+}
 
 async function main(): Promise<void> {
   let config;
@@ -20,16 +29,14 @@ async function main(): Promise<void> {
     throw error;
   }
   const logger = createRootLogger(config.logLevel);
-  const { url, embedded } = await resolveDatabase(config, (line) => logger.debug({ component: 'postgres' }, line));
-  const ran = await runMigrations(url);
-  if (ran.length > 0) logger.info({ migrations: ran }, 'migrations applied');
+  // Refuse a taken port before touching the database, so nothing else is disturbed.
+  const portProblem = await freePortCheck(config.host, config.port);
+  if (portProblem) fail(portProblem);
 
-  const app = await createApp(config, url, logger);
-  if (config.bootstrapToken) {
-    const created = await app.get(TokensService).bootstrap(config.bootstrapToken);
-    if (created) logger.info('bootstrap admin created from LEEWAY_BOOTSTRAP_TOKEN');
-  }
-
+  // Signals may come at any point of start-up: whatever was started by then is stopped again.
+  let embedded: EmbeddedDatabase | null = null;
+  let app: NestFastifyApplication | null = null;
+  let starting: Promise<unknown> = Promise.resolve();
   let closing = false;
   const shutdown = async (signal: string) => {
     if (closing) return;
@@ -41,8 +48,9 @@ async function main(): Promise<void> {
     }, SHUTDOWN_GRACE_MS);
     force.unref();
     try {
-      await app.close();
-      if (embedded) await embedded.stop();
+      await starting.catch(() => undefined);
+      await app?.close();
+      await embedded?.stop();
       logger.info('stopped');
       process.exit(0);
     } catch (error) {
@@ -53,19 +61,64 @@ async function main(): Promise<void> {
   process.once('SIGTERM', () => void shutdown('SIGTERM'));
   process.once('SIGINT', () => void shutdown('SIGINT'));
 
-  await app.listen({ port: config.port, host: config.host });
-  const address = app.getHttpServer().address();
-  const port = typeof address === 'object' && address ? address.port : config.port;
-  const base = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
-  logger.info(
-    { url: base, docs: `${base}/docs`, database: embedded ? 'embedded' : 'external' },
-    `Leeway listening on ${base} (API docs at ${base}/docs)`,
-  );
+  try {
+    const resolving = resolveDatabase(config, (line) => logger.debug({ component: 'postgres' }, line));
+    starting = resolving;
+    const database = await resolving;
+    embedded = database.embedded;
+    if (closing) return;
+    const ran = await runMigrations(database.url);
+    if (ran.length > 0) logger.debug({ migrations: ran }, 'migrations applied');
+
+    const creating = createApp(config, database.url, logger);
+    starting = creating;
+    app = await creating;
+    if (closing) return;
+    const tokens = app.get(TokensService);
+    const bootstrapped = config.bootstrapToken ? await tokens.bootstrap(config.bootstrapToken) : false;
+    const adminExists = bootstrapped || (await tokens.adminExists());
+
+    // Fastify announces its own "Server listening" line; the one line below says more.
+    const fastifyLog = app.getHttpAdapter().getInstance().log;
+    const level = fastifyLog.level;
+    fastifyLog.level = 'warn';
+    await app.listen({ port: config.port, host: config.host });
+    fastifyLog.level = level;
+    const address = app.getHttpServer().address();
+    const port = typeof address === 'object' && address ? address.port : config.port;
+    const base = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+    const admin = adminExists
+      ? bootstrapped
+        ? ' An admin "bootstrap" was created from LEEWAY_BOOTSTRAP_TOKEN.'
+        : ''
+      : ' No admin exists yet: restart with LEEWAY_BOOTSTRAP_TOKEN set to a secret of 16+ characters to create one.';
+    logger.info(
+      {
+        url: base,
+        docs: `${base}/docs`,
+        database: embedded ? (embedded.shared ? 'embedded, shared' : 'embedded') : 'external',
+        migrationsApplied: ran.length,
+        adminExists,
+      },
+      `Leeway listening on ${base} (API docs at ${base}/docs).${admin}`,
+    );
+  } catch (error) {
+    if (closing) return;
+    await app?.close().catch(() => undefined);
+    await embedded?.stop().catch(() => undefined);
+    fail(describe(error), error);
+  }
 }
 
-main().catch((error: unknown) => {
-  process.stderr.write(
-    `Leeway failed to start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
-  );
-  process.exit(1);
-});
+function describe(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'ETIMEDOUT')
+    return `cannot reach the database (${code}): check DATABASE_URL and that PostgreSQL is running`;
+  if (code === '28P01' || code === '28000')
+    return `the database refused the credentials in DATABASE_URL (${error.message})`;
+  if (code === '3D000') return `${error.message}: create it, or fix the name in DATABASE_URL`;
+  return error.message.split('\n')[0];
+}
+
+main().catch((error: unknown) => fail(describe(error), error));

@@ -75,6 +75,14 @@ export class TokensService {
     });
   }
 
+  /** Whether anyone can administer this installation yet (the start-up line says how if not). */
+  async adminExists(): Promise<boolean> {
+    const found: unknown[] = await this.dataSource.query(
+      `SELECT 1 FROM users WHERE active AND 'admin' = ANY(access) LIMIT 1`,
+    );
+    return found.length > 0;
+  }
+
   /** Creates admin "bootstrap" holding the configured token, unless an active admin exists. */
   async bootstrap(token: string): Promise<boolean> {
     return this.dataSource.transaction(async (m) => {

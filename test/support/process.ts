@@ -16,6 +16,9 @@ const SERVICE_VARIABLES = [
   'LEEWAY_MIN_COHORT',
   'LEEWAY_REVERSAL_WINDOW_HOURS',
   'LEEWAY_DB_POOL_SIZE',
+  'LEEWAY_TRUST_PROXY',
+  'LEEWAY_FRAME_ANCESTORS',
+  'LEEWAY_METRICS_TOKEN',
   'LOG_LEVEL',
 ];
 
@@ -40,13 +43,14 @@ export interface SpawnedService {
 const live = new Set<SpawnedService>();
 
 /** Starts `node dist/src/main.js` with a clean service environment plus `env`. */
-export function spawnService(env: Record<string, string>): SpawnedService {
+export function spawnService(env: Record<string, string>, as: { uid?: number; gid?: number } = {}): SpawnedService {
   const base: Record<string, string | undefined> = { ...process.env };
   for (const name of SERVICE_VARIABLES) delete base[name];
   const child = spawn(process.execPath, [join(ROOT, 'dist/src/main.js')], {
     cwd: ROOT,
     env: { ...base, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
+    ...as,
   });
   let out = '';
   let stdout = '';
