@@ -1,0 +1,236 @@
+import fc from 'fast-check';
+import {
+  AgentShare,
+  CellInput,
+  GroupKey,
+  KeyValues,
+  releaseCurrencyMonth,
+  ROLLUP_ORDER,
+  TracedBlock,
+} from './release-rule';
+import { PeriodBlock, sumBlocks } from './release-sums';
+
+const RULES = { minCohort: 5, dominancePercent: 10 };
+
+/** An independent statement of the two rules: sort the shares, count, compare. */
+function fair(shares: Map<string, bigint>, rules = RULES): boolean {
+  const sorted = [...shares.values()].map((v) => (v < 0n ? -v : v)).sort((a, b) => (a > b ? -1 : a < b ? 1 : 0));
+  if (sorted.length < rules.minCohort) return false;
+  const rest = sorted.slice(2).reduce((s, v) => s + v, 0n);
+  return rest * 100n >= BigInt(rules.dominancePercent) * sorted[0];
+}
+
+interface Entry {
+  agent: number;
+  keys: KeyValues;
+  amount: bigint;
+  overrun: bigint;
+  reversal: boolean;
+}
+
+/** Agents with a fixed role and team; entries with skewed reasons, kinds and channels. */
+const ledgerArb = fc
+  .record({
+    agents: fc.integer({ min: 1, max: 40 }),
+    roles: fc.integer({ min: 1, max: 4 }),
+    teams: fc.integer({ min: 1, max: 6 }),
+    entries: fc.array(
+      fc.record({
+        agent: fc.nat(),
+        reason: fc.constantFrom('late', 'late', 'late', 'damaged', 'damaged', 'billing', 'other'),
+        kind: fc.constantFrom('voucher', 'voucher', 'refund', 'gift'),
+        channel: fc.constantFrom('phone', 'phone', 'chat', 'email', 'social'),
+        amount: fc.oneof(
+          { weight: 9, arbitrary: fc.bigInt({ min: 100n, max: 5_000n }) },
+          { weight: 1, arbitrary: fc.bigInt({ min: 100_000n, max: 10_000_000n }) },
+        ),
+        overrunPart: fc.integer({ min: 0, max: 3 }),
+        reversal: fc.boolean(),
+      }),
+      { minLength: 0, maxLength: 300 },
+    ),
+  })
+  .map(({ agents, roles, teams, entries }) =>
+    entries.map((e): Entry => {
+      const agent = e.agent % agents;
+      return {
+        agent,
+        keys: {
+          role: agent % 7 === 6 ? null : `role-${agent % roles}`,
+          team: agent % 11 === 10 ? null : `team-${agent % teams}`,
+          reason: e.reason,
+          kind: e.kind,
+          channel: e.channel,
+        },
+        amount: e.reversal && e.overrunPart === 3 ? -e.amount : e.amount,
+        overrun: e.overrunPart === 0 ? e.amount / 3n : 0n,
+        reversal: e.reversal && e.overrunPart === 3,
+      };
+    }),
+  );
+
+function cellsOf(entries: Entry[]): CellInput[] {
+  const cells = new Map<string, { keys: KeyValues; shares: Map<string, AgentShare> }>();
+  for (const e of entries) {
+    const id = JSON.stringify(ROLLUP_ORDER.map((k) => e.keys[k]));
+    let cell = cells.get(id);
+    if (!cell) cells.set(id, (cell = { keys: e.keys, shares: new Map() }));
+    const agent = `agent-${e.agent}`;
+    let s = cell.shares.get(agent);
+    if (!s) {
+      s = { agent, credits: 0, reversals: 0, amount: 0n, within: 0n, overrun: 0n, creditsWithOverrun: 0 };
+      cell.shares.set(agent, s);
+    }
+    const sign = e.reversal ? -1 : 1;
+    const overrun = e.reversal ? -e.overrun : e.overrun;
+    s.credits += e.reversal ? 0 : 1;
+    s.reversals += e.reversal ? 1 : 0;
+    s.amount += e.amount;
+    s.overrun += overrun;
+    s.within += e.amount - overrun;
+    s.creditsWithOverrun += e.overrun > 0n ? sign : 0;
+  }
+  return [...cells.values()].map((c) => ({ keys: c.keys, shares: [...c.shares.values()] }));
+}
+
+function agentsOf(block: TracedBlock, cells: CellInput[], pick: (s: AgentShare) => bigint, only = false) {
+  const m = new Map<string, bigint>();
+  for (const i of block.members)
+    for (const s of cells[i].shares) {
+      if (only && s.overrun === 0n && s.creditsWithOverrun === 0) continue;
+      m.set(s.agent, (m.get(s.agent) ?? 0n) + pick(s));
+    }
+  return m;
+}
+
+const sum = (xs: bigint[]) => xs.reduce((a, b) => a + b, 0n);
+
+describe(releaseCurrencyMonth.name, () => {
+  it('cuts the month into a partition of blocks that each pass both rules', () => {
+    fc.assert(
+      fc.property(ledgerArb, (entries) => {
+        const cells = cellsOf(entries);
+        const sut = releaseCurrencyMonth(cells, RULES);
+        if (!sut.published) {
+          expect(sut.blocks).toEqual([]);
+          // Unpublished only when the whole month fails the rules.
+          const all = new Map<string, bigint>();
+          for (const c of cells) for (const s of c.shares) all.set(s.agent, (all.get(s.agent) ?? 0n) + s.amount);
+          expect(fair(all)).toBe(false);
+          return;
+        }
+        const covered = sut.blocks.flatMap((b) => b.members).sort((a, b) => a - b);
+        expect(covered).toEqual(cells.map((_, i) => i));
+        for (const b of sut.blocks) {
+          expect(fair(agentsOf(b, cells, (s) => s.amount))).toBe(true);
+          expect(b.amount).toBe(sum(b.members.flatMap((i) => cells[i].shares.map((s) => s.amount))));
+          for (const key of Object.keys(b.keys) as GroupKey[])
+            for (const i of b.members) expect(cells[i].keys[key]).toBe(b.keys[key]);
+          if (b.kind === 'cell') expect(b.members).toHaveLength(1);
+          if (b.overrun === null) {
+            expect(b.withinDiscretion).toBeNull();
+            expect(b.creditsWithOverrun).toBeNull();
+            expect(fair(agentsOf(b, cells, (s) => s.overrun, true))).toBe(false);
+          } else {
+            const withOverrun = agentsOf(b, cells, (s) => s.overrun, true);
+            if (withOverrun.size > 0) expect(fair(withOverrun)).toBe(true);
+            expect(b.withinDiscretion! + b.overrun).toBe(b.amount);
+          }
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('publishes every cell that passes on its own, and nothing for a month of fewer agents than the cohort', () => {
+    const share = (agent: string, amount: bigint): AgentShare => ({
+      agent,
+      credits: 1,
+      reversals: 0,
+      amount,
+      within: amount,
+      overrun: 0n,
+      creditsWithOverrun: 0,
+    });
+    const keys: KeyValues = { role: 'r', team: 't', reason: 'late', kind: 'voucher', channel: 'phone' };
+    const wide = { keys, shares: ['a', 'b', 'c', 'd', 'e', 'f'].map((a) => share(a, 1000n)) };
+    const lone = { keys: { ...keys, channel: 'social' }, shares: [share('z', 99n)] };
+    const sut = releaseCurrencyMonth([wide, lone], RULES);
+    expect(sut.published).toBe(true);
+    // The lone agent's cell cannot stand alone: the smallest published block joins it.
+    expect(sut.blocks).toHaveLength(1);
+    expect(sut.blocks[0]).toMatchObject({
+      kind: 'residual',
+      amount: 6099n,
+      keys: { role: 'r', team: 't', reason: 'late', kind: 'voucher' },
+    });
+    expect('channel' in sut.blocks[0].keys).toBe(false);
+
+    const few = releaseCurrencyMonth([{ keys, shares: ['a', 'b', 'c', 'd'].map((a) => share(a, 5n)) }], RULES);
+    expect(few).toEqual({ published: false, blocks: [] });
+
+    // Five agents, one of them dominant: the p% rule withholds it.
+    const dominated = ['a', 'b', 'c', 'd'].map((a) => share(a, 10n)).concat(share('big', 1_000_000n));
+    expect(releaseCurrencyMonth([{ keys, shares: dominated }], RULES).published).toBe(false);
+  });
+
+  it('makes every report figure, and every difference of nested or overlapping reports, a sum of whole blocks', () => {
+    const groupingArb = fc.subarray([...ROLLUP_ORDER]);
+    fc.assert(
+      fc.property(
+        fc.array(ledgerArb, { minLength: 1, maxLength: 3 }),
+        groupingArb,
+        groupingArb,
+        (months, g1, extra) => {
+          const released: PeriodBlock[] = months.flatMap((entries, m) =>
+            releaseCurrencyMonth(cellsOf(entries), RULES).blocks.map((b) => ({
+              ...b,
+              period: `2026-0${m + 1}`,
+              currency: 'EUR',
+            })),
+          );
+          const g2 = [...new Set([...g1, ...extra])];
+          const coarse = sumBlocks(released, g1);
+          const fine = sumBlocks(released, g2);
+          for (const row of coarse.rows) {
+            const inRow = released.filter(
+              (b) => b.period === row.period && g1.every((k) => k in b.keys && b.keys[k] === row.keys[k]),
+            );
+            expect(row.amount).toBe(sum(inRow.map((b) => b.amount)));
+            const finer = fine.rows.filter(
+              (r) => r.period === row.period && g1.every((k) => r.keys[k] === row.keys[k]),
+            );
+            // The difference is exactly the blocks that carry g1's keys but not all of g2's.
+            const difference = inRow.filter((b) => !g2.every((k) => k in b.keys));
+            expect(row.amount - sum(finer.map((r) => r.amount))).toBe(sum(difference.map((b) => b.amount)));
+          }
+          // Rows plus notShown are the totals: nothing is lost, nothing counted twice.
+          const total = sum(released.map((b) => b.amount));
+          expect(sum(coarse.rows.map((r) => r.amount)) + sum(coarse.notShown.map((r) => r.amount))).toBe(total);
+          expect(sum(coarse.totals.map((r) => r.amount))).toBe(total);
+        },
+      ),
+      { numRuns: 150 },
+    );
+  });
+
+  it('gives the same release for the same month, whatever the order of its cells', () => {
+    fc.assert(
+      fc.property(ledgerArb, fc.nat(), (entries, seed) => {
+        const cells = cellsOf(entries);
+        const shuffled = [...cells].sort(
+          (a, b) => ((JSON.stringify(a.keys).length * seed) % 7) - ((JSON.stringify(b.keys).length * seed) % 7),
+        );
+        const strip = (bs: TracedBlock[]) =>
+          bs
+            .map(({ members: _m, ...b }) => b)
+            .sort((x, y) => (JSON.stringify(x.keys) < JSON.stringify(y.keys) ? -1 : 1));
+        const a = releaseCurrencyMonth(cells, RULES);
+        const b = releaseCurrencyMonth(shuffled, RULES);
+        expect(b.published).toBe(a.published);
+        expect(strip(b.blocks).map((x) => [x.keys, x.amount])).toEqual(strip(a.blocks).map((x) => [x.keys, x.amount]));
+      }),
+      { numRuns: 100 },
+    );
+  });
+});
