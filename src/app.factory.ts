@@ -1,13 +1,18 @@
 import { randomUUID } from 'node:crypto';
+import helmet from '@fastify/helmet';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { SwaggerModule } from '@nestjs/swagger';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger as PinoLogger } from 'pino';
 import { AppModule } from './app.module';
-import { toJson } from './common/json';
+import { endWithNewline, parseJsonBody, toJson } from './common/json';
+import { buildOpenApiDocument } from './common/openapi';
 import { createRootLogger, NestPinoLogger } from './common/logger';
+import { sendProblem } from './common/problem.filter';
 import { AppConfig } from './config/config';
+import { MetricsService } from './metrics/metrics.service';
 
 export const BODY_LIMIT_BYTES = 64 * 1024;
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
@@ -21,38 +26,69 @@ export async function createApp(
   const adapter = new FastifyAdapter({
     loggerInstance: logger,
     bodyLimit: BODY_LIMIT_BYTES,
-    trustProxy: false,
+    // Only then is the client address (rate limits, logs) taken from X-Forwarded-For.
+    trustProxy: trustProxy(config.trustProxy),
     requestIdHeader: false,
     genReqId: (req: { headers: Record<string, string | string[] | undefined> }) => {
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     },
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
+    // Malformed URLs and overlong path segments are answered by Fastify's router before Nest sees them.
+    frameworkErrors: (error: Error, request: FastifyRequest, reply: FastifyReply) =>
+      sendProblem(reply, request, error, new Logger('Fastify')),
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, databaseUrl), adapter, {
     logger: new NestPinoLogger(logger),
     abortOnError: false,
-    // JSON only: Fastify's own JSON parser (with bodyLimit) stays; Nest would add a form parser too.
+    // JSON only (the parser below); Nest would add a form parser too.
     bodyParser: false,
   });
   const fastify = app.getHttpAdapter().getInstance();
+  // One body parser, for application/json: anything else (text/plain included) is 415. It names a
+  // forbidden key such as __proto__ instead of calling the body "not valid JSON".
+  fastify.removeAllContentTypeParsers();
+  fastify.addContentTypeParser(
+    'application/json',
+    { parseAs: 'string', bodyLimit: BODY_LIMIT_BYTES },
+    (_, body, done) => {
+      try {
+        done(null, parseJsonBody(body as string));
+      } catch (error) {
+        done(error as Error, undefined);
+      }
+    },
+  );
   fastify.setReplySerializer((payload) => toJson(payload));
-  fastify.addHook('onSend', async (request, reply) => {
+  fastify.addHook('onSend', async (request, reply, payload) => {
     reply.header('x-request-id', request.id);
+    return endWithNewline(reply.getHeader('content-type'), payload);
+  });
+  const metrics = app.get(MetricsService);
+  fastify.addHook('onResponse', async (request, reply) => {
+    metrics.observeRequest(request.method, request.routeOptions.url, reply.statusCode, reply.elapsedTime / 1000);
+  });
+  await app.register(helmet, {
+    // Embedding in helpdesk sidebars is governed by frame-ancestors alone (X-Frame-Options cannot list origins).
+    frameguard: false,
+    contentSecurityPolicy: {
+      directives: {
+        'frame-ancestors': config.frameAncestors,
+        // Operators often serve plain http inside their network; upgrading would break /docs there.
+        'upgrade-insecure-requests': null,
+      },
+    },
   });
 
-  const document = SwaggerModule.createDocument(
-    app,
-    new DocumentBuilder()
-      .setTitle('Leeway')
-      .setDescription(
-        'Goodwill-budget ledger: discretion limits, blame-free reporting. Amounts are integer minor units.',
-      )
-      .setVersion('1')
-      .addBearerAuth()
-      .build(),
-  );
+  const document = buildOpenApiDocument(app);
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
   Logger.flush();
   return app;
+}
+
+/** A hop count as a function: the adapter's options type takes no number, Fastify's does. */
+function trustProxy(
+  setting: AppConfig['trustProxy'],
+): boolean | string[] | ((address: string, hop: number) => boolean) {
+  return typeof setting === 'number' ? (_, hop) => hop < setting : setting;
 }

@@ -15,6 +15,7 @@ import { TeamsModule } from './teams/teams.module';
 import { ReasonsModule } from './reasons/reasons.module';
 import { CreditsModule } from './credits/credits.module';
 import { LedgerModule } from './ledger/ledger.module';
+import { MetricsModule } from './metrics/metrics.module';
 import { ReportsModule } from './reports/reports.module';
 
 /**
@@ -38,6 +39,7 @@ export class AppModule {
         CreditsModule,
         LedgerModule,
         ReportsModule,
+        MetricsModule,
       ],
       providers: [
         { provide: APP_PIPE, useClass: AppValidationPipe },

@@ -67,7 +67,7 @@ async function main(): Promise<void> {
     const database = await resolving;
     embedded = database.embedded;
     if (closing) return;
-    const ran = await runMigrations(database.url);
+    const ran = await runMigrations(database.migrationUrl);
     if (ran.length > 0) logger.debug({ migrations: ran }, 'migrations applied');
 
     const creating = createApp(config, database.url, logger);

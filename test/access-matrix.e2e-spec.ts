@@ -58,6 +58,8 @@ const ROUTES: Route[] = [
   { method: 'GET', path: '/health/ready', allow: 'public', success: 200, build: () => ({ url: '/health/ready' }) },
   { method: 'GET', path: '/docs', allow: 'public', success: 200, build: () => ({ url: '/docs' }) },
   { method: 'GET', path: '/docs-json', allow: 'public', success: 200, build: () => ({ url: '/docs-json' }) },
+  // Public while LEEWAY_METRICS_TOKEN is unset, as here.
+  { method: 'GET', path: '/metrics', allow: 'public', success: 200, build: () => ({ url: '/metrics' }) },
   { method: 'GET', path: '/v1/me', allow: 'any', success: 200, build: () => ({ url: '/v1/me' }) },
   {
     method: 'GET',
@@ -82,6 +84,20 @@ const ROUTES: Route[] = [
     build: () => ({ url: '/v1/roles', body: { name: `Role ${unique()}`, description: 'matrix' } }),
   },
   { method: 'GET', path: '/v1/roles', allow: 'any', success: 200, build: () => ({ url: '/v1/roles?limit=5' }) },
+  {
+    method: 'GET',
+    path: '/v1/roles/{id}',
+    allow: 'any',
+    success: 200,
+    build: (ctx) => ({ url: `/v1/roles/${ctx.roleId}` }),
+  },
+  {
+    method: 'GET',
+    path: '/v1/roles/{id}/limits',
+    allow: ['leader', 'finance', 'admin'],
+    success: 200,
+    build: (ctx) => ({ url: `/v1/roles/${ctx.roleId}/limits` }),
+  },
   {
     method: 'PUT',
     path: '/v1/roles/{id}/limits',
@@ -124,6 +140,13 @@ const ROUTES: Route[] = [
     build: () => ({ url: '/v1/users', body: { displayName: `User ${unique()}`, access: ['agent'] } }),
   },
   { method: 'GET', path: '/v1/users', allow: ['admin'], success: 200, build: () => ({ url: '/v1/users?limit=5' }) },
+  {
+    method: 'GET',
+    path: '/v1/users/{id}',
+    allow: ['admin'],
+    success: 200,
+    build: (ctx) => ({ url: `/v1/users/${ctx.target.id}` }),
+  },
   {
     method: 'PATCH',
     path: '/v1/users/{id}',
@@ -326,16 +349,13 @@ describe('access matrix: every route × every caller', () => {
     const before = expected >= 400 ? await footprint() : undefined;
     // One client address per cell: the failed-authentication limiter counts per address.
     cell++;
-    const res = await t.app
-      .getHttpAdapter()
-      .getInstance()
-      .inject({
-        method: route.method,
-        url: built.url,
-        headers,
-        payload,
-        remoteAddress: `10.${(cell >> 16) & 255}.${(cell >> 8) & 255}.${cell & 255}`,
-      });
+    const res = await t.inject({
+      method: route.method,
+      url: built.url,
+      headers,
+      payload,
+      remoteAddress: `10.${(cell >> 16) & 255}.${(cell >> 8) & 255}.${cell & 255}`,
+    });
     const type = String(res.headers['content-type'] ?? '');
     expect({ status: res.statusCode, body: res.body.slice(0, 300) }).toEqual({
       status: expected,

@@ -1,38 +1,14 @@
-import { ChildProcess, spawn } from 'node:child_process';
+import { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { checkInvariants } from '../src/ledger/invariants';
-import { freePort, ROOT, ServiceProcess, startServiceProcess } from './support/service-process';
+import { startPostgres, stopPostgres } from './support/postgres-process';
+import { freePort, ServiceProcess, startServiceProcess } from './support/service-process';
 
 const BOOTSTRAP = `outage-test-${randomUUID()}`;
-
-/** A real PostgreSQL server in its own process, stoppable and restartable on the same port and data. */
-async function startPostgres(dir: string, port: number): Promise<{ url: string; server: ChildProcess }> {
-  const server = spawn(process.execPath, [join(ROOT, 'test/support/pg-server.mjs'), dir, String(port)], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const url = await new Promise<string>((done, fail) => {
-    let out = '';
-    server.stdout!.on('data', (d) => {
-      out += String(d);
-      const line = out.split('\n').find((l) => l.startsWith('{'));
-      if (line) done(JSON.parse(line).url);
-    });
-    server.once('exit', (code) => fail(new Error(`postgres exited with ${code}`)));
-  });
-  return { url, server };
-}
-
-function stopPostgres(server: ChildProcess): Promise<void> {
-  return new Promise((done) => {
-    if (server.exitCode !== null) return done();
-    server.once('exit', () => done());
-    server.kill('SIGTERM');
-  });
-}
 
 async function timed(fn: () => Promise<Response>): Promise<{ res: Response; ms: number; body: any }> {
   const started = Date.now();

@@ -238,7 +238,7 @@ describe('hostile input (e2e, property-based)', () => {
     expect(creditId).toBeDefined();
   });
 
-  it('limits failed authentication per client address: 429 problem+json, other clients unaffected', async () => {
+  it('limits failed authentication per client address: 429 problem+json, valid tokens still served', async () => {
     const fastify = t.app.getHttpAdapter().getInstance();
     const get = (remoteAddress: string, token: string) =>
       fastify.inject({ method: 'GET', url: '/v1/me', remoteAddress, headers: { authorization: `Bearer ${token}` } });
@@ -246,9 +246,12 @@ describe('hostile input (e2e, property-based)', () => {
     for (let i = 0; i < 25; i++) statuses.push((await get('203.0.113.7', `lw_guess${i}`)).statusCode);
     expect(statuses.slice(0, 20).every((s) => s === 401)).toBe(true);
     expect(statuses.slice(20).every((s) => s === 429)).toBe(true);
-    const blocked = await get('203.0.113.7', agent.token);
+    const blocked = await get('203.0.113.7', 'lw_guess-once-more');
     expect(blocked.statusCode).toBe(429);
     expect(String(blocked.headers['content-type'])).toContain('application/problem+json');
+    expect(Number(blocked.headers['retry-after'])).toBeGreaterThan(0);
+    // Only failures are limited (see auth-rate-limit.e2e-spec.ts).
+    expect((await get('203.0.113.7', agent.token)).statusCode).toBe(200);
     expect((await get('203.0.113.8', agent.token)).statusCode).toBe(200);
   });
 });

@@ -1,6 +1,6 @@
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import type { FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { DomainError } from '../common/domain-error';
 import { AccessLevel } from './access-level';
 import { ALLOW_KEY, PUBLIC_KEY } from './allow.decorator';
@@ -21,15 +21,12 @@ export class AccessGuard implements CanActivate {
     const targets = [context.getHandler(), context.getClass()];
     if (this.reflector.getAllAndOverride<boolean>(PUBLIC_KEY, targets)) return true;
     const request = context.switchToHttp().getRequest<FastifyRequest & { principal?: Principal }>();
-    const client = request.ip ?? 'unknown';
-    if (this.limiter.isBlocked(client)) {
-      throw new DomainError('RATE_LIMITED', 'Too many failed authentication attempts; wait a minute.');
-    }
     const token = bearer(request.headers.authorization);
+    // The token is checked first, whatever the client's record: only failures are limited, so a
+    // valid token is served even from an address other clients (behind one proxy, say) failed from.
     const principal = token ? await this.tokens.authenticate(token) : null;
     if (!principal) {
-      this.limiter.recordFailure(client);
-      throw new DomainError('UNAUTHENTICATED', 'A valid bearer token is required.');
+      refuseAuthentication(this.limiter, request.ip ?? 'unknown', context.switchToHttp().getResponse<FastifyReply>());
     }
     request.principal = principal;
     const allowed = this.reflector.getAllAndOverride<AccessLevel[] | undefined>(ALLOW_KEY, targets);
@@ -38,6 +35,20 @@ export class AccessGuard implements CanActivate {
     }
     return true;
   }
+}
+
+/**
+ * Throws 401, or 429 with Retry-After once the client has failed too often. Every failure counts,
+ * including those while limited, so a limited client stays limited while it keeps guessing.
+ */
+export function refuseAuthentication(limiter: AuthRateLimiter, client: string, reply: FastifyReply): never {
+  const limited = limiter.isBlocked(client);
+  const wait = limiter.recordFailure(client);
+  if (limited) {
+    reply.header('retry-after', String(wait));
+    throw new DomainError('RATE_LIMITED', `Too many failed authentication attempts; retry after ${wait} seconds.`);
+  }
+  throw new DomainError('UNAUTHENTICATED', 'A valid bearer token is required.');
 }
 
 function bearer(header: string | string[] | undefined): string | null {

@@ -1,15 +1,15 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { PageQueryDto } from '../common/pagination';
+import { ApiPage, ApiProblems } from '../common/openapi';
+import { uuidPipe } from '../common/uuid.pipe';
 import { Allow, CurrentUser } from './allow.decorator';
 import { CreateUserDto, IssuedTokenView, IssueTokenDto, MeView, UpdateUserDto, UserView } from './dto/user.dto';
 import { Principal } from './principal';
 import { TokensService } from './tokens.service';
 import { UsersService } from './users.service';
-import { uuidPipe } from '../common/uuid.pipe';
 
 @ApiTags('access')
-@ApiBearerAuth()
 @Controller('v1')
 export class UsersController {
   constructor(
@@ -18,28 +18,44 @@ export class UsersController {
   ) {}
 
   @Get('me')
+  @ApiOperation({ summary: 'The caller: name, access levels, job role and team' })
   @Allow()
-  @ApiOkResponse({ type: MeView })
+  @ApiOkResponse({ type: MeView, description: 'The caller' })
   me(@CurrentUser() me: Principal): Promise<MeView> {
     return this.users.me(me);
   }
 
   @Post('users')
+  @ApiOperation({ summary: 'Create a user' })
   @Allow('admin')
-  @ApiCreatedResponse({ type: UserView })
+  @ApiCreatedResponse({ type: UserView, description: 'The new user' })
+  @ApiProblems(409)
   create(@CurrentUser() me: Principal, @Body() dto: CreateUserDto): Promise<UserView> {
     return this.users.create(me, dto);
   }
 
   @Get('users')
+  @ApiOperation({ summary: 'List users' })
   @Allow('admin')
+  @ApiPage(UserView)
   list(@Query() q: PageQueryDto) {
     return this.users.list(q.limit ?? 50, q.cursor);
   }
 
-  @Patch('users/:id')
+  @Get('users/:id')
+  @ApiOperation({ summary: 'Read a user' })
   @Allow('admin')
-  @ApiOkResponse({ type: UserView })
+  @ApiOkResponse({ type: UserView, description: 'The user' })
+  @ApiProblems(404)
+  get(@Param('id', uuidPipe) id: string): Promise<UserView> {
+    return this.users.get(id);
+  }
+
+  @Patch('users/:id')
+  @ApiOperation({ summary: 'Change or deactivate a user' })
+  @Allow('admin')
+  @ApiOkResponse({ type: UserView, description: 'The user as changed' })
+  @ApiProblems(404, 409)
   update(
     @CurrentUser() me: Principal,
     @Param('id', uuidPipe) id: string,
@@ -49,8 +65,10 @@ export class UsersController {
   }
 
   @Post('users/:id/tokens')
+  @ApiOperation({ summary: 'Issue an API token for a user' })
   @Allow('admin')
-  @ApiCreatedResponse({ type: IssuedTokenView })
+  @ApiCreatedResponse({ type: IssuedTokenView, description: 'The token, shown this once' })
+  @ApiProblems(404)
   issue(
     @CurrentUser() me: Principal,
     @Param('id', uuidPipe) id: string,
@@ -60,8 +78,11 @@ export class UsersController {
   }
 
   @Delete('tokens/:id')
+  @ApiOperation({ summary: 'Revoke an API token' })
   @Allow('admin')
   @HttpCode(204)
+  @ApiNoContentResponse({ description: 'Revoked (also when it already was)' })
+  @ApiProblems(404)
   async revoke(@CurrentUser() me: Principal, @Param('id', uuidPipe) id: string): Promise<void> {
     await this.tokens.revoke(me.id, id);
   }

@@ -86,6 +86,12 @@ export class UsersService {
     });
   }
 
+  async get(id: string): Promise<UserView> {
+    const user = await this.dataSource.getRepository(User).findOne({ where: { id } });
+    if (!user) throw new DomainError('NOT_FOUND', 'No such user.');
+    return view(user);
+  }
+
   async list(limit: number, cursor?: string): Promise<Page<UserView>> {
     const after = decodeCursor(cursor, 2);
     const qb = this.dataSource

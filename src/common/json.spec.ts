@@ -1,5 +1,6 @@
 import fc from 'fast-check';
-import { toJson } from './json';
+import { DomainError } from './domain-error';
+import { parseJsonBody, toJson } from './json';
 
 describe(toJson.name, () => {
   it('writes bigint as a bare integer beyond the float range', () => {
@@ -18,5 +19,51 @@ describe(toJson.name, () => {
   it('skips undefined properties and honours toJSON like JSON.stringify', () => {
     const at = new Date('2026-11-22T10:00:00.000Z');
     expect(toJson({ a: undefined, at })).toBe('{"at":"2026-11-22T10:00:00.000Z"}');
+  });
+});
+
+describe(parseJsonBody.name, () => {
+  const refusal = (text: string) => {
+    try {
+      parseJsonBody(text);
+    } catch (error) {
+      return error as DomainError;
+    }
+    throw new Error(`accepted ${text}`);
+  };
+
+  it('parses ordinary JSON like JSON.parse', () => {
+    fc.assert(
+      fc.property(fc.jsonValue(), (value) => {
+        const text = JSON.stringify(value);
+        expect(parseJsonBody(text)).toEqual(JSON.parse(text));
+      }),
+    );
+  });
+
+  it.each([
+    ['{"__proto__":1}', '__proto__'],
+    ['{"a":{"b":[{"__proto__":{"admin":true}}]}}', 'a.b[0].__proto__'],
+    ['{"\\u005f_proto__":1}', '__proto__'],
+    ['{"constructor":{"prototype":{"admin":true}}}', 'constructor.prototype'],
+  ])('names the forbidden key in %s', (text, field) => {
+    const sut = refusal(text);
+    expect(sut.code).toBe('MALFORMED_REQUEST');
+    expect(sut.message).toContain(`forbidden key "${field}"`);
+    expect(sut.errors).toEqual([{ field, message: expect.any(String) }]);
+  });
+
+  it('accepts a plain "constructor" value that cannot reach a prototype', () => {
+    expect(parseJsonBody('{"constructor":"x","prototype":1}')).toEqual({ constructor: 'x', prototype: 1 });
+  });
+
+  it('tells an empty body from malformed JSON', () => {
+    expect(refusal('  ').message).toMatch(/empty/);
+    expect(refusal('{"a":').message).toMatch(/^The request body is not valid JSON: /);
+  });
+
+  it('survives deep nesting without exhausting the stack', () => {
+    const deep = '['.repeat(5000) + '{"__proto__":0}' + ']'.repeat(5000);
+    expect(refusal(deep).message).toContain('__proto__');
   });
 });

@@ -24,6 +24,8 @@ export function statusOf(code: ErrorCode): { status: number; title: string; slug
       return { status: 403, title: 'Not permitted', slug: 'forbidden' };
     case 'NOT_FOUND':
       return { status: 404, title: 'Not found', slug: 'not-found' };
+    case 'METHOD_NOT_ALLOWED':
+      return { status: 405, title: 'Method not allowed', slug: 'method-not-allowed' };
     case 'CONFLICT':
       return { status: 409, title: 'Conflict', slug: 'conflict' };
     case 'IDEMPOTENCY_KEY_IN_FLIGHT':

@@ -18,6 +18,13 @@ export function isDatabaseUnavailable(error: unknown): boolean {
   );
 }
 
+/** A lock or statement timeout (55P03, 57014): the request waited too long, it was not wrong. */
+function isDatabaseBusy(error: unknown): boolean {
+  const e = error as { code?: string; driverError?: { code?: string } } | undefined;
+  const code = e?.driverError?.code ?? e?.code;
+  return code === '55P03' || code === '57014';
+}
+
 function fromStatus(status: number): ErrorCode {
   switch (status) {
     case 400:
@@ -61,6 +68,12 @@ export function toDomainError(error: unknown): { error: DomainError; unexpected:
   if (isDatabaseUnavailable(error)) {
     return {
       error: new DomainError('UNAVAILABLE', 'The database is not reachable; try again shortly.'),
+      unexpected: false,
+    };
+  }
+  if (isDatabaseBusy(error)) {
+    return {
+      error: new DomainError('UNAVAILABLE', 'The database is busy with other work; try again shortly.'),
       unexpected: false,
     };
   }

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { AGENT_SAMPLE } from '../reports/rollups';
 
 export interface AppConfig {
@@ -8,9 +9,21 @@ export interface AppConfig {
   bootstrapToken?: string;
   timezone: string;
   minCohort: number;
+  /** The p% rule: what a block's other agents must add up to, as a share of its largest. */
+  dominancePercent: number;
+  /** How long after a month ends before it may close (beyond waiting for older transactions). */
+  releaseGraceSeconds: number;
   reversalWindowHours: number;
   logLevel: string;
   dbPoolSize: number;
+  /** Fastify's trustProxy: false, true, a hop count, or the proxies' addresses and CIDRs. */
+  trustProxy: boolean | number | string[];
+  /** CSP frame-ancestors sources: ["'none'"] or origins allowed to frame the app. */
+  frameAncestors: string[];
+  /** Bearer token /metrics asks for; unset = /metrics is open. */
+  metricsToken?: string;
+  /** A direct (not pooled) PostgreSQL URL for migrations; unset = migrations use databaseUrl. */
+  databaseDirectUrl?: string;
 }
 
 export const APP_CONFIG = Symbol('APP_CONFIG');
@@ -72,6 +85,74 @@ function bootstrapToken(env: Env): string | undefined {
   return raw;
 }
 
+function trustProxy(env: Env): boolean | number | string[] {
+  const raw = env.LEEWAY_TRUST_PROXY?.trim() ?? '';
+  if (raw === '' || raw === 'false') return false;
+  if (raw === 'true') return true;
+  if (/^\d+$/.test(raw)) {
+    const hops = Number(raw);
+    if (hops < 1 || hops > 10) throw new ConfigError('LEEWAY_TRUST_PROXY', `hop count must be 1 to 10, got ${hops}`);
+    return hops;
+  }
+  const entries = raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+  for (const entry of entries) {
+    const [address, prefix, ...rest] = entry.split('/');
+    const family = isIP(address);
+    const bits = family === 4 ? 32 : 128;
+    const prefixOk = prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= bits);
+    if (family === 0 || !prefixOk || rest.length > 0) {
+      throw new ConfigError(
+        'LEEWAY_TRUST_PROXY',
+        `must be false, true, a hop count or a comma list of proxy addresses/CIDRs (10.0.0.0/8), got "${entry}"`,
+      );
+    }
+  }
+  return entries;
+}
+
+const FRAME_SOURCE = /^https?:\/\/(\*\.)?[a-z0-9.-]+(:\d{1,5})?$/;
+
+function frameAncestors(env: Env): string[] {
+  const raw = env.LEEWAY_FRAME_ANCESTORS?.trim() ?? '';
+  const entries = raw.split(/[\s,]+/).filter((s) => s !== '');
+  if (entries.length === 0 || (entries.length === 1 && /^'?none'?$/.test(entries[0]))) return ["'none'"];
+  return entries.map((entry) => {
+    if (/^'?self'?$/.test(entry)) return "'self'";
+    const origin = entry.toLowerCase().replace(/\/$/, '');
+    if (!FRAME_SOURCE.test(origin)) {
+      throw new ConfigError(
+        'LEEWAY_FRAME_ANCESTORS',
+        `must be 'none', 'self' or origins such as https://helpdesk.example.com (no path), got "${entry}"`,
+      );
+    }
+    return origin;
+  });
+}
+
+function metricsToken(env: Env): string | undefined {
+  const raw = env.LEEWAY_METRICS_TOKEN;
+  if (raw === undefined || raw === '') return undefined;
+  if (raw.length < 16 || raw.length > 512 || /\s/.test(raw)) {
+    throw new ConfigError('LEEWAY_METRICS_TOKEN', 'must be 16 to 512 characters without spaces');
+  }
+  return raw;
+}
+
+/** Only meaningful next to DATABASE_URL: without it the embedded PostgreSQL is used, pooler-free. */
+function databaseDirectUrl(env: Env): string | undefined {
+  const direct = databaseUrl(env, 'DATABASE_DIRECT_URL');
+  if (direct && !env.DATABASE_URL?.trim()) {
+    throw new ConfigError(
+      'DATABASE_DIRECT_URL',
+      'is set without DATABASE_URL: set both, or neither for the embedded PostgreSQL',
+    );
+  }
+  return direct;
+}
+
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 /** Reads and validates the whole configuration once; throws ConfigError naming the variable. */
@@ -89,8 +170,14 @@ export function loadConfig(env: Env = process.env): AppConfig {
     bootstrapToken: bootstrapToken(env),
     timezone: timezone(env),
     minCohort: integer(env, 'LEEWAY_MIN_COHORT', 5, 3, AGENT_SAMPLE),
+    dominancePercent: integer(env, 'LEEWAY_DOMINANCE_PERCENT', 10, 1, 100),
+    releaseGraceSeconds: integer(env, 'LEEWAY_RELEASE_GRACE_SECONDS', 120, 1, 86_400),
     reversalWindowHours: integer(env, 'LEEWAY_REVERSAL_WINDOW_HOURS', 72, 0, 24 * 365),
     logLevel,
     dbPoolSize: integer(env, 'LEEWAY_DB_POOL_SIZE', 20, 1, 500),
+    trustProxy: trustProxy(env),
+    frameAncestors: frameAncestors(env),
+    metricsToken: metricsToken(env),
+    databaseDirectUrl: databaseDirectUrl(env),
   };
 }

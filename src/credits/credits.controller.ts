@@ -1,14 +1,23 @@
 import { Body, Controller, Get, Headers, HttpCode, Param, Post, Query, Req, Res } from '@nestjs/common';
-import { ApiBearerAuth, ApiHeader, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import {
+  ApiCreatedResponse,
+  ApiHeader,
+  ApiOkResponse,
+  ApiOperation,
+  ApiPropertyOptional,
+  ApiTags,
+} from '@nestjs/swagger';
 import { IsOptional, IsString, Length } from 'class-validator';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Allow, CurrentUser } from '../access/allow.decorator';
 import { Principal } from '../access/principal';
 import { DomainError } from '../common/domain-error';
 import { IsCurrency } from '../common/money';
+import { ApiPage, ApiProblems } from '../common/openapi';
 import { uuidPipe } from '../common/uuid.pipe';
 import { CreditsService } from './credits.service';
 import { CreateCreditDto, ReverseCreditDto } from './dto/create-credit.dto';
+import { CreditView, HeadroomListView, LoggedCreditView } from './dto/credit-view.dto';
 import { ListCreditsDto } from './dto/list-credits.dto';
 import { HeadroomService } from './headroom.service';
 
@@ -18,7 +27,7 @@ export class HeadroomQueryDto {
   @IsCurrency()
   currency?: string;
 
-  @ApiPropertyOptional({ example: 'CASE-48213' })
+  @ApiPropertyOptional({ example: 'CASE-48213', minLength: 1, maxLength: 100 })
   @IsOptional()
   @IsString()
   @Length(1, 100)
@@ -28,7 +37,6 @@ export class HeadroomQueryDto {
 const KEY = /^[\x21-\x7e]{1,255}$/;
 
 @ApiTags('credits')
-@ApiBearerAuth()
 @Controller('v1')
 export class CreditsController {
   constructor(
@@ -37,12 +45,23 @@ export class CreditsController {
   ) {}
 
   @Post('credits')
+  @ApiOperation({ summary: 'Log a credit (idempotent)' })
   @Allow('agent')
   @ApiHeader({
     name: 'Idempotency-Key',
     required: true,
-    description: 'Unique per intended credit, at most 255 characters',
+    description: 'Unique per intended credit: 1 to 255 visible ASCII characters',
+    schema: { type: 'string', minLength: 1, maxLength: 255, pattern: KEY.source },
   })
+  @ApiCreatedResponse({
+    type: LoggedCreditView,
+    description: 'The credit and the headroom after it; a replay answers the first response again',
+    headers: {
+      Location: { description: 'The credit', schema: { type: 'string' } },
+      'Idempotent-Replayed': { description: '`true` on a replay', schema: { type: 'string', enum: ['true'] } },
+    },
+  })
+  @ApiProblems(409, 422)
   async create(
     @CurrentUser() me: Principal,
     @Headers('idempotency-key') key: string | undefined,
@@ -66,26 +85,43 @@ export class CreditsController {
   }
 
   @Get('credits')
+  @ApiOperation({ summary: 'List credits' })
   @Allow('agent', 'auditor')
+  @ApiPage(CreditView)
   list(@CurrentUser() me: Principal, @Query() q: ListCreditsDto) {
     return this.credits.list(me, q);
   }
 
   @Get('credits/:id')
+  @ApiOperation({ summary: 'Read a credit' })
   @Allow('agent', 'auditor')
-  get(@CurrentUser() me: Principal, @Param('id', uuidPipe) id: string) {
+  @ApiOkResponse({
+    type: CreditView,
+    description: 'The credit (an agent’s own; any for auditors, recorded in the audit log)',
+  })
+  @ApiProblems(404)
+  get(@CurrentUser() me: Principal, @Param('id', uuidPipe) id: string): Promise<CreditView> {
     return this.credits.get(me, id);
   }
 
   @Post('credits/:id/reversal')
+  @ApiOperation({ summary: 'Reverse a credit' })
   @Allow('agent', 'finance')
   @HttpCode(201)
-  reverse(@CurrentUser() me: Principal, @Param('id', uuidPipe) id: string, @Body() dto: ReverseCreditDto) {
+  @ApiCreatedResponse({ type: CreditView, description: 'The credit with its reversal' })
+  @ApiProblems(404, 409)
+  reverse(
+    @CurrentUser() me: Principal,
+    @Param('id', uuidPipe) id: string,
+    @Body() dto: ReverseCreditDto,
+  ): Promise<CreditView> {
     return this.credits.reverse(me, id, dto);
   }
 
   @Get('me/headroom')
+  @ApiOperation({ summary: "The caller's headroom per currency" })
   @Allow('agent')
+  @ApiOkResponse({ type: HeadroomListView, description: 'Per currency the agent has limits or spending in' })
   myHeadroom(@CurrentUser() me: Principal, @Query() q: HeadroomQueryDto) {
     return this.headroom.forAgent(me, q.currency, q.caseRef);
   }

@@ -9,6 +9,7 @@ import { localDay } from '../common/local-day';
 import { decodeCursor, Page, toPage } from '../common/pagination';
 import { duplicateOf } from '../common/pg-errors';
 import { APP_CONFIG, AppConfig } from '../config/config';
+import { MetricsService } from '../metrics/metrics.service';
 import { CurrencyLimits, limitsFromRow } from '../roles/limits';
 import { requestHash } from './canonical-json';
 import { ACCOUNTS } from './credit-kinds';
@@ -53,6 +54,7 @@ export class CreditsService {
     private readonly dataSource: DataSource,
     private readonly audit: AuditService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly metrics: MetricsService,
   ) {}
 
   /**
@@ -63,7 +65,12 @@ export class CreditsService {
     const hash = requestHash(rawBody);
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.dataSource.transaction('READ COMMITTED', (m) => this.createIn(m, agent, key, hash, dto));
+        const result = await this.dataSource.transaction('READ COMMITTED', (m) =>
+          this.createIn(m, agent, key, hash, dto),
+        );
+        // Counted once committed; a replay logged nothing new.
+        if (!result.replayed) this.metrics.creditLogged(dto.currency, dto.amount);
+        return result;
       } catch (error) {
         // Deadlocks cannot arise from the fixed lock order, but a retry keeps a stray one harmless.
         if ((pgCode(error) === '40P01' || pgCode(error) === '40001') && attempt < 3) continue;
@@ -314,7 +321,7 @@ export class CreditsService {
 
   async reverse(actor: Principal, creditId: string, dto: ReverseCreditDto): Promise<CreditView> {
     const asFinance = actor.access.includes('finance');
-    return this.dataSource.transaction('READ COMMITTED', async (m) => {
+    const reversed = await this.dataSource.transaction('READ COMMITTED', async (m) => {
       const [row]: Array<Record<string, any>> = await m.query(
         `SELECT ${CREDIT_COLUMNS}, c.local_day::text AS day FROM credits c
            LEFT JOIN credit_reversals r ON r.credit_id = c.id WHERE c.id = $1`,
@@ -393,6 +400,8 @@ export class CreditsService {
         reversal_recorded_at: reversal.recorded_at,
       });
     });
+    this.metrics.creditReversed(reversed.currency, reversed.amount);
+    return reversed;
   }
 
   async get(actor: Principal, id: string): Promise<CreditView> {

@@ -4,6 +4,7 @@ import { Team } from '../teams/team.entity';
 import { Role } from '../roles/role.entity';
 import { User } from '../access/user.entity';
 import { Token } from '../access/token.entity';
+import { QUERY_TIMEOUT_MS, transactionSettingsSubscriber } from './transaction-settings';
 
 export const entities = [Team, Role, User, Token];
 
@@ -16,13 +17,14 @@ export interface DataSourceOverrides {
 
 /** The one set of options the app, the migration CLI and the tests use. */
 export function dataSourceOptions(url: string, overrides: DataSourceOverrides = {}): DataSourceOptions {
-  // Migrations and the seed may rewrite large tables: no statement limits for them.
-  const limit = (ms: number) => (overrides.longRunning ? 0 : ms);
   return {
     type: 'postgres',
     url,
     entities,
     migrations,
+    // Server settings (timeouts, work_mem) go into every transaction, not the connection, so that
+    // they hold through PgBouncer in transaction pooling mode: see transaction-settings.ts.
+    subscribers: [transactionSettingsSubscriber(overrides.longRunning)],
     synchronize: false,
     migrationsRun: false,
     migrationsTransactionMode: 'each',
@@ -32,13 +34,9 @@ export function dataSourceOptions(url: string, overrides: DataSourceOverrides = 
     extra: {
       // Fail fast instead of queueing forever when the database is away.
       connectionTimeoutMillis: 3000,
-      query_timeout: limit(30000) || undefined,
-      statement_timeout: limit(30000),
-      lock_timeout: 10000,
-      idle_in_transaction_session_timeout: limit(60000),
+      // Bounds statements outside a transaction too, which no server setting reaches through a pooler.
+      query_timeout: overrides.longRunning ? undefined : QUERY_TIMEOUT_MS,
       keepAlive: true,
-      // Report groupings sort and hash tens of thousands of rollup rows: keep that in memory.
-      options: '-c work_mem=32MB',
     },
   };
 }

@@ -3,12 +3,15 @@ import { ConfigError, loadConfig } from '../config/config';
 import { resolveDatabase } from './database-url';
 import { runMigrations } from './migrate';
 
-/** `npm run migration:run`: applies pending migrations to DATABASE_URL or the embedded database. */
+/**
+ * `npm run migration:run`: applies pending migrations to DATABASE_DIRECT_URL when given, otherwise to
+ * DATABASE_URL or the embedded database.
+ */
 async function main(): Promise<void> {
   const config = loadConfig();
-  const { url, embedded } = await resolveDatabase(config, () => undefined);
+  const { migrationUrl, embedded } = await resolveDatabase(config, () => undefined);
   try {
-    const ran = await runMigrations(url);
+    const ran = await runMigrations(migrationUrl);
     process.stdout.write(ran.length ? `applied: ${ran.join(', ')}\n` : 'no pending migrations\n');
   } finally {
     await embedded?.stop();
@@ -16,6 +19,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(`${error instanceof ConfigError ? error.message : String((error as Error)?.stack ?? error)}\n`);
+  process.stderr.write(
+    `${error instanceof ConfigError ? error.message : `migration failed: ${error instanceof Error ? error.message : String(error)}`}\n`,
+  );
   process.exit(1);
 });

@@ -1,8 +1,17 @@
 import { Controller, Get, HttpCode } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
 import { DataSource } from 'typeorm';
 import { Public } from '../access/allow.decorator';
 import { DomainError } from '../common/domain-error';
+import { ApiProblems } from '../common/openapi';
+
+export class LiveView {
+  @ApiProperty({ enum: ['ok'] }) status!: 'ok';
+}
+
+export class ReadyView extends LiveView {
+  @ApiProperty({ enum: ['up'] }) database!: 'up';
+}
 
 @ApiTags('health')
 @Controller('health')
@@ -10,15 +19,20 @@ export class HealthController {
   constructor(private readonly dataSource: DataSource) {}
 
   @Get('live')
+  @ApiOperation({ summary: 'Liveness' })
   @Public()
-  live() {
+  @ApiOkResponse({ type: LiveView, description: 'The process is serving' })
+  live(): LiveView {
     return { status: 'ok' };
   }
 
   @Get('ready')
+  @ApiOperation({ summary: 'Readiness: the database is reachable' })
   @Public()
   @HttpCode(200)
-  async ready() {
+  @ApiOkResponse({ type: ReadyView, description: 'The database is reachable' })
+  @ApiProblems(503)
+  async ready(): Promise<ReadyView> {
     try {
       await Promise.race([
         this.dataSource.query('SELECT 1'),

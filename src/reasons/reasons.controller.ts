@@ -1,11 +1,12 @@
 import { Body, Controller, Get, Param, Patch, Post, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsBoolean, IsOptional } from 'class-validator';
 import { Allow, CurrentUser } from '../access/allow.decorator';
 import { Principal } from '../access/principal';
 import { DomainError } from '../common/domain-error';
-import { CreateReasonDto, UpdateReasonDto } from './dto/reason.dto';
+import { ApiProblems } from '../common/openapi';
+import { CreateReasonDto, REASON_CODE, ReasonListView, ReasonView, UpdateReasonDto } from './dto/reason.dto';
 import { ReasonsService } from './reasons.service';
 
 export class ReasonQueryDto {
@@ -17,27 +18,34 @@ export class ReasonQueryDto {
 }
 
 @ApiTags('reasons')
-@ApiBearerAuth()
 @Controller('v1/reasons')
 export class ReasonsController {
   constructor(private readonly reasons: ReasonsService) {}
 
   @Get()
+  @ApiOperation({ summary: 'The reason catalogue' })
   @Allow()
-  list(@Query() q: ReasonQueryDto) {
+  @ApiOkResponse({ type: ReasonListView, description: 'The reason catalogue, by code' })
+  list(@Query() q: ReasonQueryDto): Promise<ReasonListView> {
     return this.reasons.list(q.all ?? false);
   }
 
   @Post()
+  @ApiOperation({ summary: 'Add a reason' })
   @Allow('leader', 'admin')
-  create(@CurrentUser() me: Principal, @Body() dto: CreateReasonDto) {
+  @ApiCreatedResponse({ type: ReasonView, description: 'The new reason' })
+  @ApiProblems(409)
+  create(@CurrentUser() me: Principal, @Body() dto: CreateReasonDto): Promise<ReasonView> {
     return this.reasons.create(me, dto);
   }
 
   @Patch(':code')
+  @ApiOperation({ summary: 'Relabel or retire a reason' })
   @Allow('leader', 'admin')
-  update(@CurrentUser() me: Principal, @Param('code') code: string, @Body() dto: UpdateReasonDto) {
-    if (!/^[a-z][a-z0-9_]{1,49}$/.test(code)) throw new DomainError('NOT_FOUND', 'No such reason.');
+  @ApiOkResponse({ type: ReasonView, description: 'The reason as changed' })
+  @ApiProblems(404)
+  update(@CurrentUser() me: Principal, @Param('code') code: string, @Body() dto: UpdateReasonDto): Promise<ReasonView> {
+    if (!REASON_CODE.test(code)) throw new DomainError('NOT_FOUND', 'No such reason.');
     return this.reasons.update(me, code, dto);
   }
 }

@@ -58,12 +58,6 @@ export interface Block extends BlockFigures {
   keys: Partial<KeyValues>;
 }
 
-export interface CurrencyMonthRelease {
-  /** False when not even the whole month passes: then no block is published. */
-  published: boolean;
-  blocks: Block[];
-}
-
 /** A release block with the input cells it covers (indexes into the input), for checking. */
 export type TracedBlock = Block & { members: number[] };
 
@@ -230,9 +224,7 @@ function compareKeys(a: string | null, b: string | null): number {
 export function releaseCurrencyMonth(
   cells: CellInput[],
   rules: ReleaseRules,
-): CurrencyMonthRelease & {
-  blocks: TracedBlock[];
-} {
+): { published: boolean; blocks: TracedBlock[] } {
   if (rules.minCohort < 3) throw new Error('minCohort must be at least 3');
   const pieces = cells.flatMap((c, i) => (c.shares.length > 0 ? [pieceOf(c, i)] : []));
   if (pieces.length === 0) return { published: true, blocks: [] };

@@ -1,9 +1,11 @@
 import { Controller, Get, Headers, Query, StreamableFile } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Readable } from 'node:stream';
 import { Allow } from '../access/allow.decorator';
 import { csvLine, wantsCsv } from '../common/csv';
+import { ApiJsonOrCsv } from '../common/openapi';
 import { LimitFitQueryDto, SpendReportQueryDto } from './dto/report-query.dto';
+import { LimitFitView, SpendReportView } from './dto/report-view.dto';
 import { ReportsService, SpendReport } from './reports.service';
 
 const CSV_COLUMNS = [
@@ -77,7 +79,6 @@ function* csvLines(report: SpendReport): Generator<string> {
 }
 
 @ApiTags('reports')
-@ApiBearerAuth()
 @Controller('v1/reports')
 export class ReportsController {
   constructor(private readonly reports: ReportsService) {}
@@ -87,7 +88,7 @@ export class ReportsController {
   @ApiOperation({
     summary: 'Aggregate goodwill spend; every published number covers at least minCohort agents',
   })
-  @ApiProduces('application/json', 'text/csv')
+  @ApiJsonOrCsv(SpendReportView, `Columns: ${CSV_COLUMNS.join(', ')}; row is group, suppressed or total`)
   async spend(@Query() q: SpendReportQueryDto, @Headers('accept') accept: string | undefined) {
     const report = await this.reports.spend(q);
     if (!wantsCsv(q.format, accept)) return report;
@@ -102,6 +103,7 @@ export class ReportsController {
   @ApiOperation({
     summary: 'How each job role’s limits fit the credits given: percentiles, overrun share, a perCredit covering 95%',
   })
+  @ApiOkResponse({ type: LimitFitView, description: 'Per job role and currency' })
   async limitFit(@Query() q: LimitFitQueryDto) {
     return this.reports.limitFit(q);
   }

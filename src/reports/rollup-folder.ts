@@ -1,5 +1,6 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { DataSource } from 'typeorm';
+import { MetricsService } from '../metrics/metrics.service';
 import { FOLD_BATCH, foldPending } from './rollups';
 
 /** How often queued credit changes are folded into the report rollups in the background. */
@@ -21,7 +22,10 @@ export class RollupFolder implements OnApplicationBootstrap, OnModuleDestroy {
   private failingSince?: number;
   private lastFailureLog = 0;
 
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly metrics: MetricsService,
+  ) {}
 
   onApplicationBootstrap(): void {
     this.timer = setInterval(() => void this.tick(), FOLD_INTERVAL_MS);
@@ -37,9 +41,26 @@ export class RollupFolder implements OnApplicationBootstrap, OnModuleDestroy {
 
   /** Folds everything queued so far, waiting for a fold already running. Before every report. */
   async foldAll(): Promise<void> {
-    for (;;) {
-      const folded = await this.dataSource.transaction((m) => foldPending(m, { wait: true }));
-      if ((folded ?? 0) < FOLD_BATCH) return;
+    await this.timed('report', async () => {
+      let total = 0;
+      for (;;) {
+        const folded = await this.dataSource.transaction((m) => foldPending(m, { wait: true }));
+        total += folded ?? 0;
+        if ((folded ?? 0) < FOLD_BATCH) return total;
+      }
+    });
+  }
+
+  /** Runs one fold job and reports its outcome, duration and folded changes to /metrics. */
+  private async timed(trigger: 'background' | 'report', job: () => Promise<number>): Promise<void> {
+    const started = process.hrtime.bigint();
+    const seconds = () => Number(process.hrtime.bigint() - started) / 1e9;
+    try {
+      const folded = await job();
+      this.metrics.reportJob(trigger, 'ok', seconds(), folded);
+    } catch (error) {
+      this.metrics.reportJob(trigger, 'error', seconds(), 0);
+      throw error;
     }
   }
 
@@ -52,10 +73,15 @@ export class RollupFolder implements OnApplicationBootstrap, OnModuleDestroy {
   private async backgroundFold(): Promise<void> {
     try {
       // Gives way when another fold (a report's, or another instance's) holds the lock.
-      let folded: number | null;
-      do {
-        folded = await this.dataSource.transaction((m) => foldPending(m, { wait: false }));
-      } while (folded === FOLD_BATCH && this.timer);
+      await this.timed('background', async () => {
+        let folded: number | null;
+        let total = 0;
+        do {
+          folded = await this.dataSource.transaction((m) => foldPending(m, { wait: false }));
+          total += folded ?? 0;
+        } while (folded === FOLD_BATCH && this.timer);
+        return total;
+      });
       if (this.failingSince !== undefined) {
         this.logger.log(`report rollups folding again after ${Date.now() - this.failingSince} ms`);
         this.failingSince = undefined;

@@ -5,26 +5,11 @@ import { AuditService } from '../audit/audit.service';
 import { DomainError } from '../common/domain-error';
 import { decodeCursor, Page, toPage } from '../common/pagination';
 import { duplicateOf } from '../common/pg-errors';
-import { CreateRoleDto } from './dto/role.dto';
+import { CreateRoleDto, LimitsVersionView, RoleView } from './dto/role.dto';
 import { SetLimitsDto } from './dto/limits.dto';
 import { CurrencyLimits, limitsFromRow } from './limits';
 
-export interface RoleView {
-  id: string;
-  name: string;
-  description: string | null;
-  limitsVersion: number;
-  limits: CurrencyLimits[];
-  createdAt: string;
-}
-
-export interface LimitsVersionView {
-  roleId: string;
-  version: number;
-  limits: CurrencyLimits[];
-  setBy: string | null;
-  setAt: string;
-}
+const ROLE_COLUMNS = `id, name, description, current_limits_version, created_at`;
 
 @Injectable()
 export class RolesService {
@@ -66,30 +51,50 @@ export class RolesService {
     }
   }
 
+  async get(id: string): Promise<RoleView> {
+    const roles: Array<Record<string, unknown>> = await this.dataSource.query(
+      `SELECT ${ROLE_COLUMNS} FROM roles WHERE id = $1`,
+      [id],
+    );
+    if (roles.length === 0) throw new DomainError('NOT_FOUND', 'No such job role.');
+    return (await this.views(roles))[0];
+  }
+
   async list(limit: number, cursor?: string): Promise<Page<RoleView>> {
     const after = decodeCursor(cursor, 2);
     const roles: Array<Record<string, unknown>> = await this.dataSource.query(
-      `SELECT id, name, description, current_limits_version, created_at FROM roles
+      `SELECT ${ROLE_COLUMNS} FROM roles
         WHERE ($2::text IS NULL OR (name, id) > ($2::text, $3::uuid))
         ORDER BY name, id LIMIT $1`,
       [limit + 1, after?.[0] ?? null, after?.[1] ?? null],
     );
-    const limits = await this.limitsOf(
-      roles.map((r) => ({ roleId: r.id as string, version: r.current_limits_version as number })),
-    );
+    const views = await this.views(roles);
     return toPage(
-      roles,
+      views,
       limit,
-      (r) => ({
-        id: r.id as string,
-        name: r.name as string,
-        description: r.description as string | null,
-        limitsVersion: r.current_limits_version as number,
-        limits: limits.get(`${r.id as string}:${r.current_limits_version as number}`) ?? [],
-        createdAt: (r.created_at as Date).toISOString(),
-      }),
-      (r) => [r.name as string, r.id as string],
+      (v) => v,
+      (v) => [v.name, v.id],
     );
+  }
+
+  /** The current limits version; version 0 (no limits, no discretion) for a role never given any. */
+  async currentLimits(roleId: string): Promise<LimitsVersionView> {
+    const rows: Array<{ version: number; set_by: string | null; set_at: Date | null }> = await this.dataSource.query(
+      `SELECT r.current_limits_version AS version, v.set_by, v.set_at FROM roles r
+         LEFT JOIN role_limit_versions v ON v.role_id = r.id AND v.version = r.current_limits_version
+        WHERE r.id = $1`,
+      [roleId],
+    );
+    if (rows.length === 0) throw new DomainError('NOT_FOUND', 'No such job role.');
+    const { version, set_by, set_at } = rows[0];
+    const limits = await this.limitsOf([{ roleId, version }]);
+    return {
+      roleId,
+      version,
+      limits: limits.get(`${roleId}:${version}`) ?? [],
+      setBy: set_by,
+      setAt: set_at ? set_at.toISOString() : null,
+    };
   }
 
   async setLimits(actor: Principal, roleId: string, dto: SetLimitsDto): Promise<LimitsVersionView> {
@@ -173,6 +178,21 @@ export class RolesService {
       }),
       (v) => [String(v.version)],
     );
+  }
+
+  /** Role rows (ROLE_COLUMNS) with their current limits. */
+  private async views(roles: Array<Record<string, unknown>>): Promise<RoleView[]> {
+    const limits = await this.limitsOf(
+      roles.map((r) => ({ roleId: r.id as string, version: r.current_limits_version as number })),
+    );
+    return roles.map((r) => ({
+      id: r.id as string,
+      name: r.name as string,
+      description: r.description as string | null,
+      limitsVersion: r.current_limits_version as number,
+      limits: limits.get(`${r.id as string}:${r.current_limits_version as number}`) ?? [],
+      createdAt: (r.created_at as Date).toISOString(),
+    }));
   }
 
   private async limitsOf(keys: Array<{ roleId: string; version: number }>): Promise<Map<string, CurrencyLimits[]>> {

@@ -29,10 +29,10 @@ async function main(): Promise<void> {
     days: positive('days', values.days, 90, 3650),
   };
   const config = loadConfig();
-  const { url, embedded } = await resolveDatabase(config, () => undefined);
+  const { url, migrationUrl, embedded } = await resolveDatabase(config, () => undefined);
   const ds = createDataSource(url, { poolSize: 2, applicationName: 'leeway-seed', longRunning: true });
   try {
-    await runMigrations(url);
+    await runMigrations(migrationUrl);
     await ds.initialize();
     const q = ds.createQueryRunner();
     const started = Date.now();

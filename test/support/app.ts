@@ -6,6 +6,7 @@ import { TokensService } from '../../src/access/tokens.service';
 import { RollupFolder } from '../../src/reports/rollup-folder';
 import { AppConfig, loadConfig } from '../../src/config/config';
 import { createTestDatabase, TestDatabase } from './database';
+import { ContractChecker, OpenApiDocument } from './openapi-contract';
 
 export interface Reply {
   status: number;
@@ -21,10 +22,23 @@ export interface RequestOptions {
   rawBody?: string;
 }
 
+export interface InjectOptions {
+  method: string;
+  url: string;
+  headers?: Record<string, string>;
+  payload?: string;
+  remoteAddress?: string;
+}
+
 export const ADMIN_TOKEN = 'test-admin-token-0123456789abcdef';
 
-/** The real application on a fresh database, driven in-process through Fastify's inject. */
+/**
+ * The real application on a fresh database, driven in-process through Fastify's inject. Every
+ * response is checked against the application's OpenAPI document (see ContractChecker).
+ */
 export class TestApp {
+  private contract?: ContractChecker;
+
   private constructor(
     readonly app: NestFastifyApplication,
     readonly db: TestDatabase,
@@ -57,14 +71,29 @@ export class TestApp {
       payload = JSON.stringify(opts.body);
       headers['content-type'] ??= 'application/json';
     }
-    const res = await this.app
-      .getHttpAdapter()
-      .getInstance()
-      .inject({ method: method as 'GET', url, headers, payload });
+    const res = await this.inject({ method, url, headers, payload });
     let body: unknown = undefined;
     const type = String(res.headers['content-type'] ?? '');
     if (type.includes('json') && res.body.length > 0) body = JSON.parse(res.body);
     return { status: res.statusCode, headers: res.headers, body, text: res.body };
+  }
+
+  /** A raw request through Fastify's inject, its response checked against the OpenAPI document. */
+  async inject(options: InjectOptions) {
+    const fastify = this.app.getHttpAdapter().getInstance();
+    const res = await fastify.inject({ ...options, method: options.method as 'GET' });
+    if (!this.contract) {
+      const doc = await fastify.inject({ method: 'GET', url: '/docs-json' });
+      this.contract = new ContractChecker(JSON.parse(doc.body) as OpenApiDocument);
+    }
+    this.contract.check({
+      method: options.method,
+      url: options.url,
+      status: res.statusCode,
+      contentType: String(res.headers['content-type'] ?? ''),
+      body: res.body,
+    });
+    return res;
   }
 
   as(token: string | null) {

@@ -1,4 +1,5 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { applyDecorators } from '@nestjs/common';
+import { ApiProperty, ApiPropertyOptional, PickType } from '@nestjs/swagger';
 import {
   ArrayMaxSize,
   ArrayMinSize,
@@ -12,36 +13,54 @@ import {
   Length,
   Matches,
 } from 'class-validator';
+import { IsOmittable } from '../../common/omittable';
+import { ApiId, ApiInstant } from '../../common/openapi';
 import { ACCESS_LEVELS, AccessLevel } from '../access-level';
 
 const PRINTABLE = /^[^\p{Cc}\p{Cs}]+$/u;
 
+const DISPLAY_NAME = { minLength: 1, maxLength: 200, description: 'No control characters' } as const;
+const ACCESS = { enum: ACCESS_LEVELS, isArray: true, minItems: 1, maxItems: 5, uniqueItems: true } as const;
+/** One to five distinct access levels. */
+const IsAccessList = () =>
+  applyDecorators(
+    IsArray(),
+    ArrayMinSize(1),
+    ArrayMaxSize(5),
+    ArrayUnique(),
+    IsIn(ACCESS_LEVELS, { each: true, message: `access must contain only ${ACCESS_LEVELS.join(', ')}` }),
+  );
+
+const EXTERNAL_REF = {
+  type: String,
+  nullable: true,
+  minLength: 1,
+  maxLength: 200,
+  description: 'Identifier in an HR or staff system (unique); null for none',
+} as const;
+
 export class CreateUserDto {
-  @ApiProperty({ example: 'Sam Rivera' })
+  @ApiProperty({ ...DISPLAY_NAME, example: 'Sam Rivera' })
   @IsString()
   @Length(1, 200)
   @Matches(PRINTABLE, { message: 'displayName must not contain control characters' })
   displayName!: string;
 
-  @ApiProperty({ enum: ACCESS_LEVELS, isArray: true, example: ['agent'] })
-  @IsArray()
-  @ArrayMinSize(1)
-  @ArrayMaxSize(5)
-  @ArrayUnique()
-  @IsIn(ACCESS_LEVELS, { each: true, message: `access must contain only ${ACCESS_LEVELS.join(', ')}` })
+  @ApiProperty({ ...ACCESS, example: ['agent'] })
+  @IsAccessList()
   access!: AccessLevel[];
 
-  @ApiPropertyOptional({ format: 'uuid', nullable: true })
+  @ApiId({ required: false, nullable: true, description: 'The job role; null for none (on PATCH: removes it)' })
   @IsOptional()
   @IsUUID()
   roleId?: string | null;
 
-  @ApiPropertyOptional({ format: 'uuid', nullable: true })
+  @ApiId({ required: false, nullable: true, description: 'The team; null for none (on PATCH: removes it)' })
   @IsOptional()
   @IsUUID()
   teamId?: string | null;
 
-  @ApiPropertyOptional({ description: 'Identifier in an HR or staff system', nullable: true })
+  @ApiPropertyOptional(EXTERNAL_REF)
   @IsOptional()
   @IsString()
   @Length(1, 200)
@@ -49,77 +68,58 @@ export class CreateUserDto {
   externalRef?: string | null;
 }
 
-export class UpdateUserDto {
-  @ApiPropertyOptional()
-  @IsOptional()
+/** Every field may be left out; only roleId, teamId and externalRef may be null (to clear them). */
+export class UpdateUserDto extends PickType(CreateUserDto, ['roleId', 'teamId', 'externalRef'] as const) {
+  @ApiPropertyOptional(DISPLAY_NAME)
+  @IsOmittable()
   @IsString()
   @Length(1, 200)
   @Matches(PRINTABLE, { message: 'displayName must not contain control characters' })
   displayName?: string;
 
-  @ApiPropertyOptional({ enum: ACCESS_LEVELS, isArray: true })
-  @IsOptional()
-  @IsArray()
-  @ArrayMinSize(1)
-  @ArrayMaxSize(5)
-  @ArrayUnique()
-  @IsIn(ACCESS_LEVELS, { each: true, message: `access must contain only ${ACCESS_LEVELS.join(', ')}` })
+  @ApiPropertyOptional(ACCESS)
+  @IsOmittable()
+  @IsAccessList()
   access?: AccessLevel[];
 
-  @ApiPropertyOptional({ format: 'uuid', nullable: true, description: 'null removes the job role' })
-  @IsOptional()
-  @IsUUID()
-  roleId?: string | null;
-
-  @ApiPropertyOptional({ format: 'uuid', nullable: true, description: 'null removes the team' })
-  @IsOptional()
-  @IsUUID()
-  teamId?: string | null;
-
-  @ApiPropertyOptional({ nullable: true })
-  @IsOptional()
-  @IsString()
-  @Length(1, 200)
-  externalRef?: string | null;
-
   @ApiPropertyOptional({ description: 'false deactivates the user; their tokens stop working' })
-  @IsOptional()
+  @IsOmittable()
   @IsBoolean()
   active?: boolean;
 }
 
 export class UserView {
-  @ApiProperty({ format: 'uuid' }) id!: string;
+  @ApiId() id!: string;
   @ApiProperty() displayName!: string;
   @ApiProperty({ enum: ACCESS_LEVELS, isArray: true }) access!: AccessLevel[];
-  @ApiProperty({ format: 'uuid', nullable: true, type: String }) roleId!: string | null;
-  @ApiProperty({ format: 'uuid', nullable: true, type: String }) teamId!: string | null;
+  @ApiId({ nullable: true }) roleId!: string | null;
+  @ApiId({ nullable: true }) teamId!: string | null;
   @ApiProperty({ nullable: true, type: String }) externalRef!: string | null;
   @ApiProperty() active!: boolean;
-  @ApiProperty() createdAt!: string;
-  @ApiProperty() updatedAt!: string;
+  @ApiInstant() createdAt!: string;
+  @ApiInstant() updatedAt!: string;
 }
 
 export class IssueTokenDto {
-  @ApiPropertyOptional({ example: 'desk terminal 4' })
-  @IsOptional()
+  @ApiPropertyOptional({ example: 'desk terminal 4', minLength: 1, maxLength: 200 })
+  @IsOmittable()
   @IsString()
   @Length(1, 200)
   label?: string;
 }
 
 export class IssuedTokenView {
-  @ApiProperty({ format: 'uuid' }) id!: string;
+  @ApiId() id!: string;
   @ApiProperty({ description: 'Shown once; only its hash is stored' }) token!: string;
 }
 
 export class NamedRef {
-  @ApiProperty({ format: 'uuid' }) id!: string;
+  @ApiId() id!: string;
   @ApiProperty() name!: string;
 }
 
 export class MeView {
-  @ApiProperty({ format: 'uuid' }) id!: string;
+  @ApiId() id!: string;
   @ApiProperty() displayName!: string;
   @ApiProperty({ enum: ACCESS_LEVELS, isArray: true }) access!: AccessLevel[];
   @ApiProperty({ type: NamedRef, nullable: true }) role!: NamedRef | null;

@@ -1,13 +1,18 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsISO8601, IsOptional, IsString, Length, Matches } from 'class-validator';
 import { IsCurrency, IsMinorUnits, MAX_AMOUNT } from '../../common/money';
+import { ApiMoney } from '../../common/openapi';
 import { Channel, CHANNELS, CREDIT_KINDS, CreditKind } from '../credit-kinds';
 
 const PRINTABLE = /^[^\p{Cc}\p{Cs}]*$/u;
 const PRINTABLE_MULTILINE = /^[^\p{Cs}\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]*$/u;
 
 export class CreateCreditDto {
-  @ApiProperty({ example: 2500, description: 'Positive integer in minor units (2500 = 25.00 EUR), at most 10^12' })
+  @ApiMoney({
+    minimum: 1,
+    maximum: Number(MAX_AMOUNT),
+    description: 'Positive integer in minor units (2500 = 25.00 EUR), at most 10^12',
+  })
   @IsMinorUnits(MAX_AMOUNT)
   amount!: number;
 
@@ -19,38 +24,50 @@ export class CreateCreditDto {
   @IsIn(CREDIT_KINDS, { message: `kind must be one of ${CREDIT_KINDS.join(', ')}` })
   kind!: CreditKind;
 
-  @ApiProperty({ example: 'late_delivery', description: 'An active code from /v1/reasons' })
+  @ApiProperty({
+    example: 'late_delivery',
+    pattern: '^[a-z][a-z0-9_]{1,49}$',
+    description: 'An active code from /v1/reasons',
+  })
   @IsString()
   @Matches(/^[a-z][a-z0-9_]{1,49}$/, { message: 'reasonCode must be a reason code such as late_delivery' })
   reasonCode!: string;
 
-  @ApiProperty({ example: 'CASE-48213', description: 'The support case this credit belongs to' })
+  @ApiProperty({
+    example: 'CASE-48213',
+    minLength: 1,
+    maxLength: 100,
+    description: 'The support case this credit belongs to; not blank, no control characters',
+  })
   @IsString()
   @Length(1, 100)
   @Matches(/^[^\p{Cc}\p{Cs}\p{Zl}\p{Zp}]+$/u, { message: 'caseRef must not contain control characters' })
   @Matches(/\S/, { message: 'caseRef must not be blank' })
   caseRef!: string;
 
-  @ApiPropertyOptional({ example: 'CUST-991' })
+  @ApiPropertyOptional({ example: 'CUST-991', type: String, nullable: true, minLength: 1, maxLength: 100 })
   @IsOptional()
   @IsString()
   @Length(1, 100)
   @Matches(PRINTABLE, { message: 'customerRef must not contain control characters' })
-  customerRef?: string;
+  customerRef?: string | null;
 
-  @ApiPropertyOptional({ enum: CHANNELS })
+  @ApiPropertyOptional({ enum: CHANNELS, nullable: true })
   @IsOptional()
   @IsIn(CHANNELS, { message: `channel must be one of ${CHANNELS.join(', ')}` })
-  channel?: Channel;
+  channel?: Channel | null;
 
-  @ApiPropertyOptional({ maxLength: 2000 })
+  @ApiPropertyOptional({ type: String, nullable: true, maxLength: 2000 })
   @IsOptional()
   @IsString()
   @Length(0, 2000)
   @Matches(PRINTABLE_MULTILINE, { message: 'note must not contain control characters' })
-  note?: string;
+  note?: string | null;
 
-  @ApiPropertyOptional({ description: 'ISO 8601 instant; default now; at most 7 days ago and 5 minutes ahead' })
+  @ApiPropertyOptional({
+    format: 'date-time',
+    description: 'ISO 8601 instant with a UTC offset; default now; at most 7 days ago and 5 minutes ahead',
+  })
   @IsOptional()
   @IsISO8601({ strict: true, strictSeparator: true }, { message: 'occurredAt must be an ISO 8601 date-time' })
   @Matches(/T.*(Z|[+-]\d{2}:?\d{2})$/, { message: 'occurredAt must include a time and a UTC offset' })
@@ -58,7 +75,7 @@ export class CreateCreditDto {
 }
 
 export class ReverseCreditDto {
-  @ApiProperty({ example: 'Logged on the wrong case' })
+  @ApiProperty({ example: 'Logged on the wrong case', minLength: 1, maxLength: 500 })
   @IsString()
   @Length(1, 500)
   @Matches(PRINTABLE_MULTILINE, { message: 'reason must not contain control characters' })

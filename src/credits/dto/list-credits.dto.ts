@@ -13,7 +13,7 @@ export class ListCreditsDto extends PageQueryDto {
   @IsISO8601({ strict: true })
   to?: string;
 
-  @ApiPropertyOptional({ format: 'uuid', description: 'Auditors only' })
+  @ApiPropertyOptional({ type: String, format: 'uuid', description: 'Auditors only' })
   @IsOptional()
   @IsUUID()
   agentId?: string;

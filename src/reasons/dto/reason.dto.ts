@@ -1,13 +1,22 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsBoolean, IsOptional, IsString, Length, Matches } from 'class-validator';
+import { IsBoolean, IsString, Length, Matches } from 'class-validator';
+import { IsOmittable } from '../../common/omittable';
+
+export const REASON_CODE = /^[a-z][a-z0-9_]{1,49}$/;
+const CODE = {
+  pattern: REASON_CODE.source,
+  example: 'late_delivery',
+  description: 'lower_snake_case, 2 to 50 characters',
+};
+const LABEL = { minLength: 1, maxLength: 200, example: 'Late delivery', description: 'No control characters' };
 
 export class CreateReasonDto {
-  @ApiProperty({ example: 'late_delivery', description: 'lower_snake_case, 2 to 50 characters' })
+  @ApiProperty(CODE)
   @IsString()
-  @Matches(/^[a-z][a-z0-9_]{1,49}$/, { message: 'code must be lower_snake_case, 2 to 50 characters' })
+  @Matches(REASON_CODE, { message: 'code must be lower_snake_case, 2 to 50 characters' })
   code!: string;
 
-  @ApiProperty({ example: 'Late delivery' })
+  @ApiProperty(LABEL)
   @IsString()
   @Length(1, 200)
   @Matches(/^[^\p{Cc}\p{Cs}]+$/u, { message: 'label must not contain control characters' })
@@ -15,15 +24,27 @@ export class CreateReasonDto {
 }
 
 export class UpdateReasonDto {
-  @ApiPropertyOptional()
-  @IsOptional()
+  @ApiPropertyOptional(LABEL)
+  @IsOmittable()
   @IsString()
   @Length(1, 200)
   @Matches(/^[^\p{Cc}\p{Cs}]+$/u, { message: 'label must not contain control characters' })
   label?: string;
 
   @ApiPropertyOptional({ description: 'false retires the reason: existing credits keep it, new ones cannot use it' })
-  @IsOptional()
+  @IsOmittable()
   @IsBoolean()
   active?: boolean;
+}
+
+export class ReasonView {
+  @ApiProperty(CODE) code!: string;
+  @ApiProperty() label!: string;
+  @ApiProperty({ description: 'false = retired: new credits cannot use it' }) active!: boolean;
+}
+
+export class ReasonListView {
+  @ApiProperty({ type: [ReasonView] }) data!: ReasonView[];
+  @ApiProperty({ type: String, nullable: true, description: 'Always null: the catalogue comes in one page' })
+  nextCursor!: null;
 }

@@ -19,12 +19,12 @@ function splitList({ value }: { value: unknown }): unknown {
 }
 
 export class SpendReportQueryDto {
-  @ApiProperty({ example: '2026-01-01', description: 'First local day of occurrence (inclusive)' })
+  @ApiProperty({ example: '2026-01-01', format: 'date', description: 'First local day of occurrence (inclusive)' })
   @Matches(DATE, { message: 'from must be a date such as 2026-01-01' })
   @IsISO8601({ strict: true }, { message: 'from must be a real calendar date' })
   from!: string;
 
-  @ApiProperty({ example: '2026-12-31', description: 'Last local day of occurrence (inclusive)' })
+  @ApiProperty({ example: '2026-12-31', format: 'date', description: 'Last local day of occurrence (inclusive)' })
   @Matches(DATE, { message: 'to must be a date such as 2026-12-31' })
   @IsISO8601({ strict: true }, { message: 'to must be a real calendar date' })
   to!: string;
@@ -61,13 +61,21 @@ export class SpendReportQueryDto {
 }
 
 export class LimitFitQueryDto {
-  @ApiPropertyOptional({ example: '2026-01-01', description: 'First month counted is the one holding this day' })
+  @ApiPropertyOptional({
+    example: '2026-01-01',
+    format: 'date',
+    description: 'First month counted is the one holding this day',
+  })
   @IsOptional()
   @Matches(DATE, { message: 'from must be a date such as 2026-01-01' })
   @IsISO8601({ strict: true }, { message: 'from must be a real calendar date' })
   from?: string;
 
-  @ApiPropertyOptional({ example: '2026-12-31', description: 'Last month counted is the one holding this day' })
+  @ApiPropertyOptional({
+    example: '2026-12-31',
+    format: 'date',
+    description: 'Last month counted is the one holding this day',
+  })
   @IsOptional()
   @Matches(DATE, { message: 'to must be a date such as 2026-12-31' })
   @IsISO8601({ strict: true }, { message: 'to must be a real calendar date' })

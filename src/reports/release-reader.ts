@@ -1,0 +1,442 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { DomainError } from '../common/domain-error';
+import { APP_CONFIG, AppConfig } from '../config/config';
+import { LIMIT_KEYS } from '../roles/limits';
+import { combineHistograms, Histogram, percentileEdge } from './limit-fit-buckets';
+import { Block, GroupKey, passesRules, ROLLUP_ORDER } from './release-rule';
+import { PeriodBlock, sumBlocks, SumRow } from './release-sums';
+import { MonthStatus, nextMonth, ReleasesService } from './releases.service';
+
+export type ReleasePeriod = 'none' | 'month' | 'quarter' | 'year';
+
+export interface Named {
+  id: string | null;
+  name: string | null;
+}
+
+export interface ReleaseFigures {
+  credits: number;
+  reversals: number;
+  amount: bigint;
+  withinDiscretion: bigint | null;
+  overrun: bigint | null;
+  creditsWithOverrun: number | null;
+}
+
+export interface ReleaseSpendRow extends ReleaseFigures {
+  period?: string;
+  role?: Named;
+  team?: Named;
+  reason?: string | null;
+  kind?: string | null;
+  channel?: string | null;
+  currency: string;
+}
+
+export interface ReleaseSpendReport {
+  minCohort: number;
+  dominancePercent: number;
+  from: string | null;
+  to: string | null;
+  period: ReleasePeriod;
+  groupBy: GroupKey[];
+  currency?: string;
+  rows: ReleaseSpendRow[];
+  notShown: Array<{ currency: string } & ReleaseFigures>;
+  totals: Array<{ currency: string } & ReleaseFigures>;
+  /** Currency-months that exist but could not be published at all. */
+  withheld: Array<{ month: string; currency: string }>;
+}
+
+const MONTH = /^\d{4}-(0[1-9]|1[0-2])$/;
+const MAX_MONTHS = 120;
+
+/** Every report, read from closed-month releases only. */
+@Injectable()
+export class ReleaseReader {
+  constructor(
+    private readonly dataSource: DataSource,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly releases: ReleasesService,
+  ) {}
+
+  months(): Promise<MonthStatus[]> {
+    return this.releases.months();
+  }
+
+  /**
+   * The closed months from..to (`2026-11`), released now where due. Without a range: the last
+   * twelve closed months. A month that is open or not yet closable is refused with the reason.
+   */
+  async closedRange(from?: string, to?: string): Promise<{ from: string; to: string } | null> {
+    const months = await this.releases.months();
+    const closed = months.filter((m) => m.state === 'released' || m.state === 'due');
+    const last = closed[closed.length - 1]?.month;
+    if (!to && !last) return null;
+    const end = to ?? last!;
+    const start = from ?? (to ? end : shiftMonth(end, -11));
+    if (start > end) throw DomainError.validation('from', 'must not be after to');
+    if (monthsBetween(start, end) > MAX_MONTHS) throw DomainError.validation('to', `at most ${MAX_MONTHS} months`);
+    const open = months.find((m) => m.month >= start && m.month <= end && m.state !== 'released' && m.state !== 'due');
+    const current = months[months.length - 1]?.month;
+    if (open || (current && end > current)) {
+      const which = open?.month ?? end;
+      throw DomainError.validation(
+        'to',
+        `${which} is not closed yet: reports read closed months only, released once a month has ended, so that no ` +
+          'two reports can be subtracted to single anyone out; the running total of the open month is at /v1/reports/month-to-date',
+      );
+    }
+    const missing = await this.releases.ensureReleased(closed.filter((m) => m.month >= start && m.month <= end).map((m) => m.month));
+    if (missing.length > 0) throw DomainError.validation('to', `${missing[0]} is not closed yet`);
+    return { from: start, to: end };
+  }
+
+  async spend(q: {
+    from?: string;
+    to?: string;
+    period: ReleasePeriod;
+    groupBy: GroupKey[];
+    currency?: string;
+  }): Promise<ReleaseSpendReport> {
+    const range = await this.closedRange(q.from, q.to);
+    const base = {
+      minCohort: this.config.minCohort,
+      dominancePercent: this.config.dominancePercent,
+      period: q.period,
+      groupBy: q.groupBy,
+      ...(q.currency ? { currency: q.currency } : {}),
+    };
+    if (!range) return { ...base, from: null, to: null, rows: [], notShown: [], totals: [], withheld: [] };
+    const blocks = await this.blocks(range.from, range.to, q.period, q.currency);
+    const sums = sumBlocks(blocks, q.groupBy);
+    const names = await this.names();
+    const withheld: Array<{ month: string; currency: string }> = await this.dataSource.query(
+      `SELECT to_char(month, 'YYYY-MM') AS month, currency FROM release_currencies
+        WHERE NOT published AND month BETWEEN $1::date AND $2::date AND ($3::text IS NULL OR currency = $3)
+        ORDER BY month, currency`,
+      [`${range.from}-01`, `${range.to}-01`, q.currency ?? null],
+    );
+    return {
+      ...base,
+      from: range.from,
+      to: range.to,
+      rows: sums.rows.map((r) => this.row(r, q.period, q.groupBy, names)),
+      notShown: sums.notShown.map((r) => ({ currency: r.currency, ...figures(r) })),
+      totals: sums.totals.map((r) => ({ currency: r.currency, ...figures(r) })),
+      withheld,
+    };
+  }
+
+  private row(r: SumRow, period: ReleasePeriod, groupBy: GroupKey[], names: Map<string, string>): ReleaseSpendRow {
+    const out: ReleaseSpendRow = { currency: r.currency, ...figures(r) };
+    const labelled: Partial<ReleaseSpendRow> = {};
+    if (period !== 'none') labelled.period = r.period!;
+    for (const key of GROUP_KEY_ORDER) {
+      if (!groupBy.includes(key)) continue;
+      const value = r.keys[key] ?? null;
+      if (key === 'role' || key === 'team') labelled[key] = { id: value, name: value ? (names.get(value) ?? null) : null };
+      else labelled[key] = value;
+    }
+    return { ...labelled, ...out };
+  }
+
+  private async blocks(from: string, to: string, period: ReleasePeriod, currency?: string): Promise<PeriodBlock[]> {
+    const rows: Array<{
+      month: string;
+      currency: string;
+      kind: Block['kind'];
+      keys: string[];
+      role_id: string | null;
+      team_id: string | null;
+      reason_code: string | null;
+      credit_kind: string | null;
+      channel: string | null;
+      credits: number;
+      reversals: number;
+      amount: string;
+      within_discretion: string | null;
+      overrun: string | null;
+      credits_with_overrun: number | null;
+    }> = await this.dataSource.query(
+      `SELECT to_char(month, 'YYYY-MM') AS month, currency, kind, keys, role_id, team_id, reason_code, credit_kind,
+              channel, credits, reversals, amount::text, within_discretion::text, overrun::text, credits_with_overrun
+         FROM release_blocks
+        WHERE month BETWEEN $1::date AND $2::date AND ($3::text IS NULL OR currency = $3)
+        ORDER BY month, currency, block`,
+      [`${from}-01`, `${to}-01`, currency ?? null],
+    );
+    return rows.map((r) => {
+      const values: Record<GroupKey, string | null> = {
+        role: r.role_id,
+        team: r.team_id,
+        reason: r.reason_code,
+        kind: r.credit_kind,
+        channel: r.channel,
+      };
+      const keys: Partial<Record<GroupKey, string | null>> = {};
+      for (const k of ROLLUP_ORDER) if (r.keys.includes(k)) keys[k] = values[k];
+      return {
+        period: periodOf(r.month, period),
+        currency: r.currency,
+        kind: r.kind,
+        keys,
+        credits: r.credits,
+        reversals: r.reversals,
+        amount: BigInt(r.amount),
+        withinDiscretion: r.within_discretion === null ? null : BigInt(r.within_discretion),
+        overrun: r.overrun === null ? null : BigInt(r.overrun),
+        creditsWithOverrun: r.credits_with_overrun,
+      };
+    });
+  }
+
+  private async names(): Promise<Map<string, string>> {
+    const rows: Array<{ id: string; name: string }> = await this.dataSource.query(
+      `SELECT id, name FROM roles UNION ALL SELECT id, name FROM teams`,
+    );
+    return new Map(rows.map((r) => [r.id, r.name]));
+  }
+
+  async limitFit(q: { from?: string; to?: string; currency?: string }) {
+    const range = await this.closedRange(q.from, q.to);
+    const roles: Array<{ id: string; name: string }> = await this.dataSource.query(
+      `SELECT id, name FROM roles ORDER BY name, id`,
+    );
+    if (!range) return { minCohort: this.config.minCohort, from: null, to: null, rows: [] };
+    const stored: Array<{
+      role_id: string;
+      currency: string;
+      credits: number;
+      bucket_edges: string[];
+      bucket_credits: number[];
+      over_per_credit: number;
+      with_overrun: number;
+      bound_per_credit: number;
+      bound_per_case: number;
+      bound_per_agent_day: number;
+      bound_per_agent_month: number;
+    }> = await this.dataSource.query(
+      `SELECT role_id, currency, credits, bucket_edges::text[], bucket_credits, over_per_credit, with_overrun,
+              bound_per_credit, bound_per_case, bound_per_agent_day, bound_per_agent_month
+         FROM release_limit_fit
+        WHERE month BETWEEN $1::date AND $2::date AND ($3::text IS NULL OR currency = $3)`,
+      [`${range.from}-01`, `${range.to}-01`, q.currency ?? null],
+    );
+    const limits = await this.currentLimits();
+    const groups = new Map<string, typeof stored>();
+    for (const s of stored) {
+      const id = `${s.role_id}/${s.currency}`;
+      groups.set(id, [...(groups.get(id) ?? []), s]);
+    }
+    const rows = [];
+    for (const role of roles) {
+      const currencies = new Set([
+        ...stored.filter((s) => s.role_id === role.id).map((s) => s.currency),
+        ...[...limits.keys()].filter((k) => k.startsWith(`${role.id}/`)).map((k) => k.split('/')[1]),
+      ]);
+      for (const currency of [...currencies].sort()) {
+        if (q.currency && currency !== q.currency) continue;
+        const months = groups.get(`${role.id}/${currency}`);
+        const named = { id: role.id, name: role.name };
+        if (!months) {
+          rows.push({ role: named, currency, suppressed: true as const });
+          continue;
+        }
+        const histogram = combineHistograms(
+          months.map((m): Histogram => ({ edges: m.bucket_edges.map((e) => BigInt(e)), credits: m.bucket_credits })),
+        )!;
+        const credits = months.reduce((s, m) => s + m.credits, 0);
+        const bound = {
+          perCredit: sumOf(months, 'bound_per_credit'),
+          perCase: sumOf(months, 'bound_per_case'),
+          perAgentDay: sumOf(months, 'bound_per_agent_day'),
+          perAgentMonth: sumOf(months, 'bound_per_agent_month'),
+        };
+        const top = LIMIT_KEYS.reduce((best, k) => (bound[k] > bound[best] ? k : best), LIMIT_KEYS[0]);
+        rows.push({
+          role: named,
+          currency,
+          credits,
+          limits: limits.get(`${role.id}/${currency}`) ?? null,
+          buckets: histogram.credits.map((c, i) => ({ from: histogram.edges[i], to: histogram.edges[i + 1], credits: c })),
+          p50: percentileEdge(histogram, 50),
+          p90: percentileEdge(histogram, 90),
+          p95: percentileEdge(histogram, 95),
+          p99: percentileEdge(histogram, 99),
+          shareOverPerCredit: share(sumOf(months, 'over_per_credit'), credits),
+          shareWithOverrun: share(sumOf(months, 'with_overrun'), credits),
+          bindingLimit: bound[top] > 0 ? top : 'none',
+          suggestedPerCredit: percentileEdge(histogram, 95),
+        });
+      }
+    }
+    return { minCohort: this.config.minCohort, from: range.from, to: range.to, rows };
+  }
+
+  private async currentLimits() {
+    const rows: Array<Record<string, string | null>> = await this.dataSource.query(
+      `SELECT r.id AS role_id, l.currency, l.per_credit::text, l.per_case::text, l.per_agent_day::text,
+              l.per_agent_month::text
+         FROM roles r JOIN role_limits l ON l.role_id = r.id AND l.version = r.current_limits_version`,
+    );
+    const big = (v: string | null) => (v === null ? null : BigInt(v));
+    return new Map(
+      rows.map((r) => [
+        `${r.role_id}/${r.currency}`,
+        {
+          perCredit: big(r.per_credit),
+          perCase: big(r.per_case),
+          perAgentDay: big(r.per_agent_day),
+          perAgentMonth: big(r.per_agent_month),
+        },
+      ]),
+    );
+  }
+
+  /**
+   * The open month's running total per currency: it advances by whole days (ended, past the grace
+   * period), and only once the increment since the last published figure covers minCohort agents
+   * and passes the p% rule; other days carry forward.
+   */
+  async monthToDate() {
+    const tz = this.config.timezone;
+    const rows: Array<{ month: string; currency: string; day: string; agent_id: string; credits: number; amount: string }> =
+      await this.dataSource.query(
+        `WITH bounds AS (
+           SELECT date_trunc('month', now() AT TIME ZONE $1) AS lo,
+                  date_trunc('day', (now() - make_interval(secs => $2)) AT TIME ZONE $1) AS hi
+         ), entries AS (
+           SELECT c.currency, c.recorded_at, c.agent_id, 1 AS credits, c.amount FROM credits c
+           UNION ALL
+           SELECT c.currency, r.recorded_at, c.agent_id, 0, -c.amount
+             FROM credit_reversals r JOIN credits c ON c.id = r.credit_id
+         )
+         SELECT to_char(bounds.lo, 'YYYY-MM') AS month, e.currency,
+                to_char(e.recorded_at AT TIME ZONE $1, 'YYYY-MM-DD') AS day, e.agent_id,
+                sum(e.credits)::int AS credits, sum(e.amount)::text AS amount
+           FROM entries e, bounds
+          WHERE e.recorded_at >= (bounds.lo AT TIME ZONE $1) AND e.recorded_at < (bounds.hi AT TIME ZONE $1)
+          GROUP BY 1, 2, 3, 4 ORDER BY 2, 3`,
+        [tz, this.config.releaseGraceSeconds],
+      );
+    const [{ month }]: Array<{ month: string }> = await this.dataSource.query(
+      `SELECT to_char(now() AT TIME ZONE $1, 'YYYY-MM') AS month`,
+      [tz],
+    );
+    const byCurrency = new Map<string, typeof rows>();
+    for (const r of rows) byCurrency.set(r.currency, [...(byCurrency.get(r.currency) ?? []), r]);
+    const data = [];
+    for (const [currency, list] of [...byCurrency].sort(([a], [b]) => (a < b ? -1 : 1))) {
+      let published = { amount: 0n, credits: 0, asOf: null as string | null };
+      let pending = { amount: 0n, credits: 0, agents: new Map<string, bigint>() };
+      const days = [...new Set(list.map((r) => r.day))].sort();
+      for (const day of days) {
+        for (const r of list.filter((x) => x.day === day)) {
+          pending.amount += BigInt(r.amount);
+          pending.credits += r.credits;
+          pending.agents.set(r.agent_id, (pending.agents.get(r.agent_id) ?? 0n) + BigInt(r.amount));
+        }
+        if (passesRules(pending.agents, this.rules)) {
+          published = { amount: published.amount + pending.amount, credits: published.credits + pending.credits, asOf: day };
+          pending = { amount: 0n, credits: 0, agents: new Map() };
+        }
+      }
+      data.push({ currency, amount: published.amount, credits: published.credits, asOf: published.asOf });
+    }
+    return { month, minCohort: this.config.minCohort, data };
+  }
+
+  private get rules() {
+    return { minCohort: this.config.minCohort, dominancePercent: this.config.dominancePercent };
+  }
+
+  /** Finance's books: net movement per closed month × account × currency. */
+  async journal(q: { from?: string; to?: string; currency?: string }) {
+    const range = await this.closedRange(q.from, q.to);
+    if (!range) return { from: null, to: null, data: [] };
+    const rows: Array<{ month: string; currency: string; account: string; net: string | null; debit: string | null; credit: string | null }> =
+      await this.dataSource.query(
+        `SELECT to_char(month, 'YYYY-MM') AS month, currency, account, net::text, debit::text, credit::text
+           FROM release_journal
+          WHERE month BETWEEN $1::date AND $2::date AND ($3::text IS NULL OR currency = $3)
+          ORDER BY month, currency, account`,
+        [`${range.from}-01`, `${range.to}-01`, q.currency ?? null],
+      );
+    const big = (v: string | null) => (v === null ? null : BigInt(v));
+    return {
+      from: range.from,
+      to: range.to,
+      data: rows.map((r) => ({
+        month: r.month,
+        account: r.account,
+        currency: r.currency,
+        debits: big(r.debit),
+        credits: big(r.credit),
+        net: big(r.net),
+      })),
+    };
+  }
+
+  /** Balances as at the end of the last closed month; withheld for a currency with a withheld month. */
+  async balances(currency?: string) {
+    const range = await this.closedRange();
+    if (!range) return { asOf: null, data: [] };
+    const rows: Array<{ account: string; currency: string; balance: string | null }> = await this.dataSource.query(
+      `SELECT account, currency, CASE WHEN bool_and(net IS NOT NULL) THEN sum(net)::text END AS balance
+         FROM release_journal WHERE month <= $1::date AND ($2::text IS NULL OR currency = $2)
+        GROUP BY account, currency ORDER BY currency, account`,
+      [`${range.to}-01`, currency ?? null],
+    );
+    const [{ as_of }]: Array<{ as_of: Date }> = await this.dataSource.query(
+      `SELECT (($1::date + interval '1 month')::timestamp AT TIME ZONE $2) AS as_of`,
+      [`${range.to}-01`, this.config.timezone],
+    );
+    return {
+      asOf: as_of,
+      data: rows.map((r) => ({ account: r.account, currency: r.currency, balance: r.balance === null ? null : BigInt(r.balance) })),
+    };
+  }
+}
+
+const GROUP_KEY_ORDER: GroupKey[] = ['reason', 'kind', 'role', 'team', 'channel'];
+
+function figures(r: SumRow): ReleaseFigures {
+  return {
+    credits: r.credits,
+    reversals: r.reversals,
+    amount: r.amount,
+    withinDiscretion: r.withinDiscretion,
+    overrun: r.overrun,
+    creditsWithOverrun: r.creditsWithOverrun,
+  };
+}
+
+function periodOf(month: string, period: ReleasePeriod): string | null {
+  if (period === 'none') return null;
+  if (period === 'month') return month;
+  const [y, m] = month.split('-').map(Number);
+  return period === 'quarter' ? `${y}-Q${Math.ceil(m / 3)}` : String(y);
+}
+
+function shiftMonth(month: string, by: number): string {
+  const [y, m] = month.split('-').map(Number);
+  const total = y * 12 + (m - 1) + by;
+  return `${Math.floor(total / 12)}-${String((total % 12) + 1).padStart(2, '0')}`;
+}
+
+function monthsBetween(from: string, to: string): number {
+  const [a, b] = [from, to].map((s) => s.split('-').map(Number));
+  return (b[0] - a[0]) * 12 + (b[1] - a[1]) + 1;
+}
+
+function sumOf<T extends Record<K, number>, K extends string>(rows: T[], key: K): number {
+  return rows.reduce((s, r) => s + r[key], 0);
+}
+
+function share(part: number, whole: number): number {
+  return whole === 0 ? 0 : Math.round((part / whole) * 10_000) / 10_000;
+}
+
+export { MONTH, nextMonth };

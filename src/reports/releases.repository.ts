@@ -1,0 +1,299 @@
+import { EntityManager } from 'typeorm';
+import { Block, CellInput, KeyValues, ROLLUP_ORDER } from './release-rule';
+import { Histogram } from './limit-fit-buckets';
+
+/** A month as the first day of it, `2026-11-01`; its instants come from LEEWAY_TIMEZONE. */
+export type MonthStart = string;
+
+/** The entries of one month (credits and reversals recorded in it), bounded by local midnights. */
+const MONTH_ENTRIES = `
+  WITH bounds AS (
+    SELECT ($1::date::timestamp AT TIME ZONE $2) AS lo,
+           (($1::date + interval '1 month')::timestamp AT TIME ZONE $2) AS hi
+  ), entries AS (
+    SELECT c.currency, c.role_id, c.team_id, c.reason_code, c.kind, c.channel, c.agent_id,
+           c.amount, c.within_discretion, c.overrun, c.limits_version, c.binding_limit,
+           1 AS sign, c.id AS credit_id
+      FROM credits c, bounds WHERE c.recorded_at >= bounds.lo AND c.recorded_at < bounds.hi
+    UNION ALL
+    SELECT c.currency, c.role_id, c.team_id, c.reason_code, c.kind, c.channel, c.agent_id,
+           c.amount, c.within_discretion, c.overrun, c.limits_version, c.binding_limit,
+           -1 AS sign, c.id
+      FROM credit_reversals r JOIN credits c ON c.id = r.credit_id, bounds
+     WHERE r.recorded_at >= bounds.lo AND r.recorded_at < bounds.hi
+  )`;
+
+interface ShareRow {
+  role_id: string | null;
+  team_id: string | null;
+  reason_code: string;
+  kind: string;
+  channel: string | null;
+  agent_id: string;
+  credits: number;
+  reversals: number;
+  amount: string;
+  within: string;
+  overrun: string;
+  with_overrun: number;
+}
+
+export interface BucketRow {
+  role_id: string;
+  bucket: number;
+  credits: number;
+  agents: string[];
+}
+
+export interface LimitFitCounts {
+  role_id: string;
+  credits: number;
+  agents: number;
+  over_per_credit: number;
+  with_overrun: number;
+  bound_per_credit: number;
+  bound_per_case: number;
+  bound_per_agent_day: number;
+  bound_per_agent_month: number;
+}
+
+export interface JournalLine {
+  currency: string;
+  account: string;
+  agent_id: string;
+  debit: string;
+  credit: string;
+}
+
+export interface StoredBlock extends Block {
+  month: MonthStart;
+  currency: string;
+}
+
+/** The statements behind releases; no business rule lives here. */
+export const releasesRepository = {
+  async currencies(m: EntityManager, month: MonthStart, timezone: string): Promise<string[]> {
+    const rows: Array<{ currency: string }> = await m.query(
+      `${MONTH_ENTRIES} SELECT DISTINCT currency FROM entries ORDER BY currency`,
+      [month, timezone],
+    );
+    return rows.map((r) => r.currency);
+  },
+
+  async entryCount(m: EntityManager, month: MonthStart, timezone: string): Promise<number> {
+    const [row]: Array<{ n: string }> = await m.query(`${MONTH_ENTRIES} SELECT count(*)::text AS n FROM entries`, [
+      month,
+      timezone,
+    ]);
+    return Number(row.n);
+  },
+
+  /** Each agent's net contribution to each cell of one currency-month. */
+  async cells(m: EntityManager, month: MonthStart, timezone: string, currency: string): Promise<CellInput[]> {
+    const rows: ShareRow[] = await m.query(
+      `${MONTH_ENTRIES}
+       SELECT role_id, team_id, reason_code, kind, channel, agent_id,
+              count(*) FILTER (WHERE sign > 0)::int AS credits,
+              count(*) FILTER (WHERE sign < 0)::int AS reversals,
+              sum(sign * amount)::text AS amount,
+              sum(sign * within_discretion)::text AS within,
+              sum(sign * overrun)::text AS overrun,
+              sum(sign * (overrun > 0)::int)::int AS with_overrun
+         FROM entries WHERE currency = $3
+        GROUP BY role_id, team_id, reason_code, kind, channel, agent_id
+        ORDER BY role_id, reason_code, kind, channel, team_id`,
+      [month, timezone, currency],
+    );
+    const cells = new Map<string, CellInput>();
+    for (const r of rows) {
+      const keys: KeyValues = {
+        role: r.role_id,
+        reason: r.reason_code,
+        kind: r.kind,
+        channel: r.channel,
+        team: r.team_id,
+      };
+      const id = ROLLUP_ORDER.map((k) => keys[k] ?? '\u0000').join('\u0001');
+      let cell = cells.get(id);
+      if (!cell) cells.set(id, (cell = { keys, shares: [] }));
+      cell.shares.push({
+        agent: r.agent_id,
+        credits: r.credits,
+        reversals: r.reversals,
+        amount: BigInt(r.amount),
+        within: BigInt(r.within),
+        overrun: BigInt(r.overrun),
+        creditsWithOverrun: r.with_overrun,
+      });
+    }
+    return [...cells.values()];
+  },
+
+  /** Credits (not reversals) of the month per role, ladder bucket and agent, for limit fit. */
+  async buckets(
+    m: EntityManager,
+    month: MonthStart,
+    timezone: string,
+    currency: string,
+    unit: bigint,
+  ): Promise<BucketRow[]> {
+    // Bucket 0 is below one major unit; then 1, 2, 5, 10, 20, 50, … major units.
+    return m.query(
+      `${MONTH_ENTRIES}, laddered AS (
+         SELECT role_id, agent_id,
+                CASE WHEN amount < $4::bigint THEN 0
+                     ELSE 1 + 3 * floor(log(amount::numeric / $4::bigint))::int
+                            + CASE WHEN amount::numeric / $4::bigint / 10 ^ floor(log(amount::numeric / $4::bigint)) >= 5 THEN 2
+                                   WHEN amount::numeric / $4::bigint / 10 ^ floor(log(amount::numeric / $4::bigint)) >= 2 THEN 1
+                                   ELSE 0 END
+                END AS bucket
+           FROM entries WHERE currency = $3 AND sign > 0 AND role_id IS NOT NULL
+       )
+       SELECT role_id, bucket, count(*)::int AS credits, array_agg(DISTINCT agent_id::text) AS agents
+         FROM laddered GROUP BY role_id, bucket ORDER BY role_id, bucket`,
+      [month, timezone, currency, unit.toString()],
+    );
+  },
+
+  /** Per role: credits, agents, and the counts limit fit reads from each credit's own snapshot. */
+  async limitFitCounts(m: EntityManager, month: MonthStart, timezone: string, currency: string): Promise<LimitFitCounts[]> {
+    return m.query(
+      `${MONTH_ENTRIES}
+       SELECT e.role_id, count(*)::int AS credits, count(DISTINCT e.agent_id)::int AS agents,
+              count(*) FILTER (WHERE l.per_credit IS NOT NULL AND e.amount > l.per_credit)::int AS over_per_credit,
+              count(*) FILTER (WHERE e.overrun > 0)::int AS with_overrun,
+              count(*) FILTER (WHERE e.binding_limit = 'perCredit')::int AS bound_per_credit,
+              count(*) FILTER (WHERE e.binding_limit = 'perCase')::int AS bound_per_case,
+              count(*) FILTER (WHERE e.binding_limit = 'perAgentDay')::int AS bound_per_agent_day,
+              count(*) FILTER (WHERE e.binding_limit = 'perAgentMonth')::int AS bound_per_agent_month
+         FROM entries e
+         LEFT JOIN role_limits l ON l.role_id = e.role_id AND l.version = e.limits_version AND l.currency = e.currency
+        WHERE e.currency = $3 AND e.sign > 0 AND e.role_id IS NOT NULL
+        GROUP BY e.role_id ORDER BY e.role_id`,
+      [month, timezone, currency],
+    );
+  },
+
+  /** Gross debits and credits of the month's postings per account and the agent behind each entry. */
+  async journal(m: EntityManager, month: MonthStart, timezone: string): Promise<JournalLine[]> {
+    return m.query(
+      `WITH bounds AS (
+         SELECT ($1::date::timestamp AT TIME ZONE $2) AS lo,
+                (($1::date + interval '1 month')::timestamp AT TIME ZONE $2) AS hi
+       ), lines AS (
+         SELECT p.currency, p.debit_account AS account, p.amount AS debit, 0::bigint AS credit,
+                coalesce(c.agent_id, rc.agent_id) AS agent_id
+           FROM postings p CROSS JOIN bounds
+           LEFT JOIN credits c ON p.entry_kind = 'credit' AND c.id = p.entry_id
+           LEFT JOIN credit_reversals r ON p.entry_kind = 'reversal' AND r.id = p.entry_id
+           LEFT JOIN credits rc ON rc.id = r.credit_id
+          WHERE p.posted_at >= bounds.lo AND p.posted_at < bounds.hi
+         UNION ALL
+         SELECT p.currency, p.credit_account, 0, p.amount, coalesce(c.agent_id, rc.agent_id)
+           FROM postings p CROSS JOIN bounds
+           LEFT JOIN credits c ON p.entry_kind = 'credit' AND c.id = p.entry_id
+           LEFT JOIN credit_reversals r ON p.entry_kind = 'reversal' AND r.id = p.entry_id
+           LEFT JOIN credits rc ON rc.id = r.credit_id
+          WHERE p.posted_at >= bounds.lo AND p.posted_at < bounds.hi
+       )
+       SELECT currency, account, agent_id, sum(debit)::text AS debit, sum(credit)::text AS credit
+         FROM lines GROUP BY currency, account, agent_id ORDER BY currency, account`,
+      [month, timezone],
+    );
+  },
+
+  async insertRelease(
+    m: EntityManager,
+    r: { month: MonthStart; timezone: string; minCohort: number; dominancePercent: number; entries: number; ms: number },
+  ): Promise<void> {
+    await m.query(
+      `INSERT INTO month_releases (month, timezone, min_cohort, dominance_percent, entries, compute_ms)
+       VALUES ($1, $2, $3, $4, $5, $6)`,
+      [r.month, r.timezone, r.minCohort, r.dominancePercent, r.entries, r.ms],
+    );
+  },
+
+  async insertCurrency(m: EntityManager, month: MonthStart, currency: string, published: boolean): Promise<void> {
+    await m.query(`INSERT INTO release_currencies (month, currency, published) VALUES ($1, $2, $3)`, [
+      month,
+      currency,
+      published,
+    ]);
+  },
+
+  async insertBlocks(m: EntityManager, month: MonthStart, currency: string, blocks: Block[]): Promise<void> {
+    // In slices, so a month of many blocks stays within the protocol's parameter limit.
+    for (let start = 0; start < blocks.length; start += 1000) {
+      const slice = blocks.slice(start, start + 1000);
+      await m.query(
+        `INSERT INTO release_blocks (month, currency, block, kind, keys, role_id, team_id, reason_code, credit_kind,
+                                     channel, credits, reversals, amount, within_discretion, overrun, credits_with_overrun)
+         SELECT $1, $2, b.*
+           FROM jsonb_to_recordset($3::jsonb) AS b(block int, kind text, keys text[], role_id uuid, team_id uuid,
+                reason_code text, credit_kind text, channel text, credits int, reversals int, amount bigint,
+                within_discretion bigint, overrun bigint, credits_with_overrun int)`,
+        [
+          month,
+          currency,
+          JSON.stringify(
+            slice.map((b, i) => ({
+              block: start + i,
+              kind: b.kind,
+              keys: ROLLUP_ORDER.filter((k) => k in b.keys),
+              role_id: b.keys.role ?? null,
+              team_id: b.keys.team ?? null,
+              reason_code: b.keys.reason ?? null,
+              credit_kind: b.keys.kind ?? null,
+              channel: b.keys.channel ?? null,
+              credits: b.credits,
+              reversals: b.reversals,
+              amount: b.amount.toString(),
+              within_discretion: b.withinDiscretion?.toString() ?? null,
+              overrun: b.overrun?.toString() ?? null,
+              credits_with_overrun: b.creditsWithOverrun,
+            })),
+          ),
+        ],
+      );
+    }
+  },
+
+  async insertLimitFit(
+    m: EntityManager,
+    month: MonthStart,
+    currency: string,
+    row: LimitFitCounts,
+    histogram: Histogram,
+  ): Promise<void> {
+    await m.query(
+      `INSERT INTO release_limit_fit (month, role_id, currency, credits, bucket_edges, bucket_credits, over_per_credit,
+                                      with_overrun, bound_per_credit, bound_per_case, bound_per_agent_day, bound_per_agent_month)
+       VALUES ($1, $2, $3, $4, $5::bigint[], $6::int[], $7, $8, $9, $10, $11, $12)`,
+      [
+        month,
+        row.role_id,
+        currency,
+        row.credits,
+        histogram.edges.map(String),
+        histogram.credits,
+        row.over_per_credit,
+        row.with_overrun,
+        row.bound_per_credit,
+        row.bound_per_case,
+        row.bound_per_agent_day,
+        row.bound_per_agent_month,
+      ],
+    );
+  },
+
+  async insertJournal(
+    m: EntityManager,
+    month: MonthStart,
+    line: { currency: string; account: string; net: bigint | null; debit: bigint | null; credit: bigint | null },
+  ): Promise<void> {
+    await m.query(
+      `INSERT INTO release_journal (month, currency, account, net, debit, credit) VALUES ($1, $2, $3, $4, $5, $6)`,
+      [month, line.currency, line.account, line.net?.toString() ?? null, line.debit?.toString() ?? null, line.credit?.toString() ?? null],
+    );
+  },
+};

@@ -1,0 +1,233 @@
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { DataSource, EntityManager } from 'typeorm';
+import { minorUnitsOf } from '../common/money';
+import { APP_CONFIG, AppConfig } from '../config/config';
+import { Histogram, mergeBuckets } from './limit-fit-buckets';
+import { passesRules, releaseCurrencyMonth, ReleaseRules } from './release-rule';
+import { LimitFitCounts, MonthStart, releasesRepository as repo } from './releases.repository';
+
+export type MonthState = 'released' | 'due' | 'awaiting_close' | 'open';
+
+export interface MonthStatus {
+  month: string;
+  state: MonthState;
+  releasedAt: Date | null;
+}
+
+const GOODWILL = ['goodwill:within-discretion', 'goodwill:cost-of-doing-business'];
+export const GOODWILL_MERGED = 'goodwill:total';
+const BACKGROUND_MS = 60_000;
+
+/**
+ * Closes months and computes their releases: once a month has ended, the grace period has passed,
+ * and no transaction that began before its end is still running, its release is computed once,
+ * stored, and never changed. Any process may compute it: they take turns on a transaction-scoped
+ * advisory lock, and the release's primary key makes a second one impossible.
+ */
+@Injectable()
+export class ReleasesService implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly log = new Logger(ReleasesService.name);
+  private timer: NodeJS.Timeout | null = null;
+
+  constructor(
+    private readonly dataSource: DataSource,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    this.timer = setInterval(() => {
+      this.releaseDue().catch((error: unknown) => this.log.warn(`release job: ${(error as Error).message}`));
+    }, BACKGROUND_MS);
+    this.timer.unref();
+  }
+
+  onApplicationShutdown(): void {
+    if (this.timer) clearInterval(this.timer);
+  }
+
+  private get rules(): ReleaseRules {
+    return { minCohort: this.config.minCohort, dominancePercent: this.config.dominancePercent };
+  }
+
+  /** Every month from the first entry to the current one, with its state. */
+  async months(): Promise<MonthStatus[]> {
+    const [row]: Array<{ first: string | null; current: string }> = await this.dataSource.query(
+      `SELECT to_char(date_trunc('month', min(recorded_at) AT TIME ZONE $1), 'YYYY-MM-DD') AS first,
+              to_char(date_trunc('month', now() AT TIME ZONE $1), 'YYYY-MM-DD') AS current
+         FROM credits`,
+      [this.config.timezone],
+    );
+    const released = new Map(
+      (
+        (await this.dataSource.query(`SELECT month::text AS month, released_at FROM month_releases`)) as Array<{
+          month: string;
+          released_at: Date;
+        }>
+      ).map((r) => [r.month, r.released_at]),
+    );
+    const first = [row.first, ...released.keys()].filter((m): m is string => m !== null).sort()[0] ?? row.current;
+    const closable = await this.closableBefore();
+    const out: MonthStatus[] = [];
+    for (let month = first; month <= row.current; month = nextMonth(month)) {
+      const at = released.get(month) ?? null;
+      const state: MonthState = at ? 'released' : month === row.current ? 'open' : month < closable ? 'due' : 'awaiting_close';
+      out.push({ month: month.slice(0, 7), state, releasedAt: at });
+    }
+    return out;
+  }
+
+  /** Releases every due month; returns the months released by this call. */
+  async releaseDue(): Promise<string[]> {
+    const due = (await this.months()).filter((m) => m.state === 'due');
+    const done: string[] = [];
+    for (const m of due) if (await this.release(`${m.month}-01`)) done.push(m.month);
+    return done;
+  }
+
+  /** Makes sure every month in the list is released (computing due ones now); returns the unreleased. */
+  async ensureReleased(months: string[]): Promise<string[]> {
+    const states = new Map((await this.months()).map((m) => [m.month, m.state]));
+    const missing: string[] = [];
+    for (const month of months) {
+      const state = states.get(month);
+      if (state === 'due') await this.release(`${month}-01`);
+      else if (state === 'open' || state === 'awaiting_close') missing.push(month);
+      else if (state === undefined && month > [...states.keys()].pop()!) missing.push(month);
+    }
+    return missing;
+  }
+
+  /**
+   * The first month that is not yet closable: a month closes once its end lies more than the grace
+   * period in the past and no transaction that began before its end still runs.
+   */
+  private async closableBefore(): Promise<string> {
+    const [row]: Array<{ month: string }> = await this.dataSource.query(
+      `SELECT to_char(date_trunc('month', least(now() - make_interval(secs => $2),
+                                                coalesce((SELECT min(xact_start) FROM pg_stat_activity
+                                                           WHERE xact_start IS NOT NULL AND pid <> pg_backend_pid()
+                                                             AND datname = current_database()), now())) AT TIME ZONE $1),
+                      'YYYY-MM-DD') AS month`,
+      [this.config.timezone, this.config.releaseGraceSeconds],
+    );
+    return row.month;
+  }
+
+  /** Computes and stores one month's release unless it exists; true when this call made it. */
+  async release(month: MonthStart): Promise<boolean> {
+    return this.dataSource.transaction(async (m) => {
+      await m.query(`SET LOCAL statement_timeout = '10min'`);
+      await m.query(`SELECT pg_advisory_xact_lock(hashtext('leeway.release'), $1)`, [monthNumber(month)]);
+      const exists: unknown[] = await m.query(`SELECT 1 FROM month_releases WHERE month = $1`, [month]);
+      if (exists.length > 0) return false;
+      // Checked again under the lock: never release a month something could still record into.
+      if (month >= (await this.closableBefore())) return false;
+      const started = Date.now();
+      const tz = this.config.timezone;
+      const entries = await repo.entryCount(m, month, tz);
+      const currencies = [];
+      for (const currency of await repo.currencies(m, month, tz)) {
+        currencies.push({ currency, ...(await this.computeCurrency(m, month, currency)) });
+      }
+      const journal = await this.computeJournal(
+        m,
+        month,
+        new Map(currencies.map((c) => [c.currency, { published: c.release.published, splitShown: c.splitShown }])),
+      );
+      await repo.insertRelease(m, { month, timezone: tz, ...this.rules, entries, ms: Date.now() - started });
+      for (const c of currencies) {
+        await repo.insertCurrency(m, month, c.currency, c.release.published);
+        await repo.insertBlocks(m, month, c.currency, c.release.blocks);
+        for (const f of c.limitFit) await repo.insertLimitFit(m, month, c.currency, f.counts, f.histogram);
+      }
+      for (const line of journal) await repo.insertJournal(m, month, line);
+      this.log.log(`released ${month.slice(0, 7)}: ${entries} entries in ${Date.now() - started} ms`);
+      return true;
+    });
+  }
+
+  /** Blocks and limit fit of one currency-month, and whether every published block shows its split. */
+  private async computeCurrency(m: EntityManager, month: MonthStart, currency: string) {
+    const tz = this.config.timezone;
+    const release = releaseCurrencyMonth(await repo.cells(m, month, tz, currency), this.rules);
+    const digits = minorUnitsOf(currency);
+    const buckets = await repo.buckets(m, month, tz, currency, 10n ** BigInt(digits));
+    const limitFit: Array<{ counts: LimitFitCounts; histogram: Histogram }> = [];
+    for (const counts of await repo.limitFitCounts(m, month, tz, currency)) {
+      // A role shows in limit fit for a month only if that month's credits come from minCohort agents.
+      if (counts.agents < this.config.minCohort) continue;
+      const histogram = mergeBuckets(
+        buckets
+          .filter((b) => b.role_id === counts.role_id)
+          .map((b) => ({ index: b.bucket, credits: b.credits, agents: new Set(b.agents) })),
+        digits,
+        this.config.minCohort,
+      );
+      if (histogram) limitFit.push({ counts, histogram });
+    }
+    const splitShown = release.published && release.blocks.every((b) => b.overrun !== null);
+    return { release, limitFit, splitShown };
+  }
+
+  /**
+   * The books of the month: net per account and currency; gross columns only where each side
+   * covers minCohort agents; the two goodwill accounts as one line unless the spend release shows
+   * every split (otherwise their difference would reveal a withheld split).
+   */
+  private async computeJournal(m: EntityManager, month: MonthStart, shown: Map<string, CurrencyOutcome>) {
+    const sides = new Map<string, { currency: string; account: string; debit: Map<string, bigint>; credit: Map<string, bigint> }>();
+    for (const r of await repo.journal(m, month, this.config.timezone)) {
+      const outcome = shown.get(r.currency);
+      const account = outcome?.splitShown ? r.account : GOODWILL.includes(r.account) ? GOODWILL_MERGED : r.account;
+      const id = `${r.currency} ${account}`;
+      let side = sides.get(id);
+      if (!side) sides.set(id, (side = { currency: r.currency, account, debit: new Map(), credit: new Map() }));
+      add(side.debit, r.agent_id, BigInt(r.debit));
+      add(side.credit, r.agent_id, BigInt(r.credit));
+    }
+    return [...sides.values()].map((s) => {
+      const debit = total(s.debit);
+      const credit = total(s.credit);
+      // A side shows its gross when it is zero or its agents pass both rules.
+      const fair = (side: Map<string, bigint>, sum: bigint) => sum === 0n || passesRules(nonZero(side), this.rules);
+      const published = shown.get(s.currency)?.published ?? false;
+      const gross = published && fair(s.debit, debit) && fair(s.credit, credit);
+      return {
+        currency: s.currency,
+        account: s.account,
+        net: published ? debit - credit : null,
+        debit: gross ? debit : null,
+        credit: gross ? credit : null,
+      };
+    });
+  }
+}
+
+interface CurrencyOutcome {
+  published: boolean;
+  splitShown: boolean;
+}
+
+function add(map: Map<string, bigint>, key: string, value: bigint): void {
+  map.set(key, (map.get(key) ?? 0n) + value);
+}
+
+function total(map: Map<string, bigint>): bigint {
+  let sum = 0n;
+  for (const v of map.values()) sum += v;
+  return sum;
+}
+
+function nonZero(map: Map<string, bigint>): Map<string, bigint> {
+  return new Map([...map].filter(([, v]) => v !== 0n));
+}
+
+export function nextMonth(month: MonthStart): MonthStart {
+  const [y, mo] = month.split('-').map(Number);
+  return mo === 12 ? `${y + 1}-01-01` : `${y}-${String(mo + 1).padStart(2, '0')}-01`;
+}
+
+function monthNumber(month: MonthStart): number {
+  const [y, mo] = month.split('-').map(Number);
+  return y * 12 + mo;
+}

@@ -1,0 +1,36 @@
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+const LIBFAKETIME = '/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1';
+
+/**
+ * A clock the tests set, shared by every process started with `env`: libfaketime reads the time
+ * from a file on each call, so the service and its PostgreSQL move together, and time keeps running
+ * from whatever the test last set.
+ */
+export class FakeClock {
+  readonly file: string;
+
+  constructor(dir: string, start: string) {
+    if (!existsSync(LIBFAKETIME)) {
+      throw new Error(`${LIBFAKETIME} is missing: apt-get install faketime (.ci/run installs it)`);
+    }
+    this.file = join(dir, 'faketime');
+    this.set(start);
+  }
+
+  /** `2026-11-01 00:05:00` (UTC): from now on every clock reads this, then runs on. */
+  set(at: string): void {
+    writeFileSync(this.file, `@${at}\n`, { mode: 0o644 });
+  }
+
+  get env(): Record<string, string> {
+    return {
+      LD_PRELOAD: LIBFAKETIME,
+      FAKETIME_TIMESTAMP_FILE: this.file,
+      FAKETIME_NO_CACHE: '1',
+      FAKETIME_DONT_RESET: '1',
+      TZ: 'UTC',
+    };
+  }
+}
