@@ -1,5 +1,4 @@
 import { MigrationInterface, QueryRunner } from 'typeorm';
-import { rebuildRollups } from '../src/reports/rollups';
 
 /**
  * Rollups the reports read instead of scanning credits. They are derived state, maintained in each
@@ -91,7 +90,8 @@ export class CreateReportRollups1763800200000 implements MigrationInterface {
           credits >= 0 AND amount >= 0 AND within_discretion >= 0 AND overrun >= 0
           AND credits_with_overrun >= 0 AND within_discretion + overrun = amount)
       )`);
-    await rebuildRollups(q);
+    // A migration holds its own SQL: the rollups start empty here (on a new database there is nothing
+    // to roll up), and DropReportRollups1764700000000 removes them since reports read releases.
   }
 
   async down(q: QueryRunner): Promise<void> {

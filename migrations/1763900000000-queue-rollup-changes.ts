@@ -1,5 +1,4 @@
 import { MigrationInterface, QueryRunner } from 'typeorm';
-import { rebuildRollups } from '../src/reports/rollups';
 
 /**
  * Takes report rollup maintenance out of the credit's transaction. A credit or reversal now writes
@@ -27,8 +26,6 @@ export class QueueRollupChanges1763900000000 implements MigrationInterface {
   }
 
   async down(q: QueryRunner): Promise<void> {
-    // Changes still queued would be lost with the table: rebuild the rollups from the ledger instead.
     await q.query(`DROP TABLE report_pending`);
-    await rebuildRollups(q);
   }
 }

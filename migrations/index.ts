@@ -2,6 +2,8 @@ import { CreateAccessSchema1763800000000 } from './1763800000000-create-access-s
 import { CreateCreditLedger1763800100000 } from './1763800100000-create-credit-ledger';
 import { CreateReportRollups1763800200000 } from './1763800200000-create-report-rollups';
 import { QueueRollupChanges1763900000000 } from './1763900000000-queue-rollup-changes';
+import { CreateMonthReleases1764600000000 } from './1764600000000-create-month-releases';
+import { DropReportRollups1764700000000 } from './1764700000000-drop-report-rollups';
 
 /** Every migration, oldest first. Listed explicitly so the app, the CLI and the tests share one list. */
 export const migrations = [
@@ -9,4 +11,6 @@ export const migrations = [
   CreateCreditLedger1763800100000,
   CreateReportRollups1763800200000,
   QueueRollupChanges1763900000000,
+  CreateMonthReleases1764600000000,
+  DropReportRollups1764700000000,
 ];

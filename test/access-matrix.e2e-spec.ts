@@ -42,8 +42,6 @@ interface Route {
 
 let seq = 0;
 const unique = () => `${Date.now().toString(36)}${(++seq).toString(36)}${randomBytes(2).toString('hex')}`;
-const today = () => new Date().toISOString().slice(0, 10);
-const daysAgo = (n: number) => new Date(Date.now() - n * 86_400_000).toISOString().slice(0, 10);
 
 let t: TestApp;
 
@@ -214,7 +212,21 @@ const ROUTES: Route[] = [
     path: '/v1/reports/spend',
     allow: ['finance', 'leader'],
     success: 200,
-    build: () => ({ url: `/v1/reports/spend?from=${daysAgo(3)}&to=${today()}&groupBy=reason` }),
+    build: () => ({ url: '/v1/reports/spend?groupBy=reason' }),
+  },
+  {
+    method: 'GET',
+    path: '/v1/reports/months',
+    allow: ['finance', 'leader'],
+    success: 200,
+    build: () => ({ url: '/v1/reports/months' }),
+  },
+  {
+    method: 'GET',
+    path: '/v1/reports/month-to-date',
+    allow: ['finance', 'leader'],
+    success: 200,
+    build: () => ({ url: '/v1/reports/month-to-date' }),
   },
   {
     method: 'GET',
@@ -233,9 +245,9 @@ const ROUTES: Route[] = [
   {
     method: 'GET',
     path: '/v1/ledger/journal',
-    allow: ['finance'],
+    allow: ['finance', 'auditor'],
     success: 200,
-    build: () => ({ url: `/v1/ledger/journal?from=${daysAgo(3)}&to=${today()}` }),
+    build: () => ({ url: '/v1/ledger/journal' }),
   },
   { method: 'GET', path: '/v1/audit', allow: ['admin'], success: 200, build: () => ({ url: '/v1/audit?limit=5' }) },
 ];

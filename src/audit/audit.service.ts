@@ -12,7 +12,8 @@ export type AuditAction =
   | 'reason.created'
   | 'reason.changed'
   | 'credit.reversed'
-  | 'credit.read';
+  | 'credit.read'
+  | 'ledger.read';
 
 export interface AuditEvent {
   actorId: string | null;

@@ -1,5 +1,4 @@
 import { isIP } from 'node:net';
-import { AGENT_SAMPLE } from '../reports/rollups';
 
 export interface AppConfig {
   port: number;
@@ -169,7 +168,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     dataDir: env.LEEWAY_DATA_DIR?.trim() || '.leeway',
     bootstrapToken: bootstrapToken(env),
     timezone: timezone(env),
-    minCohort: integer(env, 'LEEWAY_MIN_COHORT', 5, 3, AGENT_SAMPLE),
+    minCohort: integer(env, 'LEEWAY_MIN_COHORT', 5, 3, 1000),
     dominancePercent: integer(env, 'LEEWAY_DOMINANCE_PERCENT', 10, 1, 100),
     releaseGraceSeconds: integer(env, 'LEEWAY_RELEASE_GRACE_SECONDS', 120, 1, 86_400),
     reversalWindowHours: integer(env, 'LEEWAY_REVERSAL_WINDOW_HOURS', 72, 0, 24 * 365),

@@ -160,8 +160,8 @@ export class CreditsService {
     // 4. Split, record, post.
     const split = splitCredit(amount, limits, before);
     const id = randomUUID();
-    // One statement writes the credit, its posting lines and its report queue row (the reports fold
-    // it into their rollups after commit; see src/reports/rollups.ts).
+    // One statement writes the credit and its posting lines. Reports read closed-month releases,
+    // so nothing report-related is written here.
     const lines = postingsFor(split.within, split.overrun);
     const [row]: Array<Record<string, any>> = await m.query(
       `WITH credit AS (
@@ -174,8 +174,6 @@ export class CreditsService {
          INSERT INTO postings (entry_id, entry_kind, currency, debit_account, credit_account, amount, local_day)
          SELECT credit.id, 'credit', $7, l.debit, l.credit, l.amount, (now() AT TIME ZONE $20)::date
            FROM credit, unnest($21::text[], $22::text[], $23::bigint[]) AS l(debit, credit, amount)
-       ), queued AS (
-         INSERT INTO report_pending (credit_id, sign) SELECT id, 1 FROM credit
        )
        SELECT recorded_at FROM credit`,
       [
@@ -342,15 +340,9 @@ export class CreditsService {
       const reversalId = randomUUID();
       let reversal: { recorded_at: Date };
       try {
-        // With its report queue row: the reports take the credit out when they fold it.
         [reversal] = await m.query(
-          `WITH reversal AS (
-             INSERT INTO credit_reversals (id, credit_id, reversed_by, reason) VALUES ($1, $2, $3, $4)
-             RETURNING credit_id, recorded_at
-           ), queued AS (
-             INSERT INTO report_pending (credit_id, sign) SELECT credit_id, -1 FROM reversal
-           )
-           SELECT recorded_at FROM reversal`,
+          `INSERT INTO credit_reversals (id, credit_id, reversed_by, reason) VALUES ($1, $2, $3, $4)
+           RETURNING recorded_at`,
           [reversalId, creditId, actor.id, dto.reason],
         );
       } catch (error) {

@@ -12,7 +12,7 @@ export interface TransactionSettings {
   statement_timeout: string;
   lock_timeout: string;
   idle_in_transaction_session_timeout: string;
-  /** Report groupings sort and hash tens of thousands of rollup rows: keep that in memory. */
+  /** A month's release groups its entries per cell and agent: keep that in memory. */
   work_mem: string;
 }
 

@@ -1,6 +1,8 @@
 import { Module } from '@nestjs/common';
+import { AuditModule } from '../audit/audit.module';
+import { ReportsModule } from '../reports/reports.module';
 import { LedgerController } from './ledger.controller';
 import { LedgerService } from './ledger.service';
 
-@Module({ controllers: [LedgerController], providers: [LedgerService] })
+@Module({ imports: [ReportsModule, AuditModule], controllers: [LedgerController], providers: [LedgerService] })
 export class LedgerModule {}

@@ -63,24 +63,17 @@ export class MetricsService {
     registers: [this.registry],
   });
 
-  private readonly reportJobs = new Counter({
-    name: 'leeway_report_jobs_total',
-    help: 'Runs of the report fold job (queued credit changes into rollups), by trigger and outcome',
+  private readonly releaseJobs = new Counter({
+    name: 'leeway_release_jobs_total',
+    help: 'Month release runs, by trigger (background or a report) and outcome (released, already, error)',
     labelNames: ['trigger', 'outcome'] as const,
     registers: [this.registry],
   });
 
-  private readonly reportJobDuration = new Histogram({
-    name: 'leeway_report_job_duration_seconds',
-    help: 'Duration of report fold job runs, by trigger',
-    labelNames: ['trigger'] as const,
-    buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30, 120],
-    registers: [this.registry],
-  });
-
-  private readonly reportFolded = new Counter({
-    name: 'leeway_report_folded_changes_total',
-    help: 'Queued credit changes folded into the report rollups',
+  private readonly releaseDuration = new Histogram({
+    name: 'leeway_release_duration_seconds',
+    help: 'Time to compute and store one month release',
+    buckets: [0.01, 0.05, 0.1, 0.5, 1, 5, 15, 30, 60, 120],
     registers: [this.registry],
   });
 
@@ -124,10 +117,9 @@ export class MetricsService {
     this.reversedAmount.inc({ currency }, Number(amount));
   }
 
-  reportJob(trigger: 'background' | 'report', outcome: 'ok' | 'error', seconds: number, folded: number): void {
-    this.reportJobs.inc({ trigger, outcome });
-    this.reportJobDuration.observe({ trigger }, seconds);
-    if (folded > 0) this.reportFolded.inc(folded);
+  releaseJob(trigger: 'background' | 'report', outcome: 'released' | 'already' | 'error', seconds: number): void {
+    this.releaseJobs.inc({ trigger, outcome });
+    if (outcome === 'released') this.releaseDuration.observe(seconds);
   }
 
   async render(): Promise<{ contentType: string; body: string }> {

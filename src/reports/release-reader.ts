@@ -88,7 +88,9 @@ export class ReleaseReader {
           'two reports can be subtracted to single anyone out; the running total of the open month is at /v1/reports/month-to-date',
       );
     }
-    const missing = await this.releases.ensureReleased(closed.filter((m) => m.month >= start && m.month <= end).map((m) => m.month));
+    const missing = await this.releases.ensureReleased(
+      closed.filter((m) => m.month >= start && m.month <= end).map((m) => m.month),
+    );
     if (missing.length > 0) throw DomainError.validation('to', `${missing[0]} is not closed yet`);
     return { from: start, to: end };
   }
@@ -136,7 +138,8 @@ export class ReleaseReader {
     for (const key of GROUP_KEY_ORDER) {
       if (!groupBy.includes(key)) continue;
       const value = r.keys[key] ?? null;
-      if (key === 'role' || key === 'team') labelled[key] = { id: value, name: value ? (names.get(value) ?? null) : null };
+      if (key === 'role' || key === 'team')
+        labelled[key] = { id: value, name: value ? (names.get(value) ?? null) : null };
       else labelled[key] = value;
     }
     return { ...labelled, ...out };
@@ -260,7 +263,11 @@ export class ReleaseReader {
           currency,
           credits,
           limits: limits.get(`${role.id}/${currency}`) ?? null,
-          buckets: histogram.credits.map((c, i) => ({ from: histogram.edges[i], to: histogram.edges[i + 1], credits: c })),
+          buckets: histogram.credits.map((c, i) => ({
+            from: histogram.edges[i],
+            to: histogram.edges[i + 1],
+            credits: c,
+          })),
           p50: percentileEdge(histogram, 50),
           p90: percentileEdge(histogram, 90),
           p95: percentileEdge(histogram, 95),
@@ -302,9 +309,15 @@ export class ReleaseReader {
    */
   async monthToDate() {
     const tz = this.config.timezone;
-    const rows: Array<{ month: string; currency: string; day: string; agent_id: string; credits: number; amount: string }> =
-      await this.dataSource.query(
-        `WITH bounds AS (
+    const rows: Array<{
+      month: string;
+      currency: string;
+      day: string;
+      agent_id: string;
+      credits: number;
+      amount: string;
+    }> = await this.dataSource.query(
+      `WITH bounds AS (
            SELECT date_trunc('month', now() AT TIME ZONE $1) AS lo,
                   date_trunc('day', (now() - make_interval(secs => $2)) AT TIME ZONE $1) AS hi
          ), entries AS (
@@ -319,8 +332,8 @@ export class ReleaseReader {
            FROM entries e, bounds
           WHERE e.recorded_at >= (bounds.lo AT TIME ZONE $1) AND e.recorded_at < (bounds.hi AT TIME ZONE $1)
           GROUP BY 1, 2, 3, 4 ORDER BY 2, 3`,
-        [tz, this.config.releaseGraceSeconds],
-      );
+      [tz, this.config.releaseGraceSeconds],
+    );
     const [{ month }]: Array<{ month: string }> = await this.dataSource.query(
       `SELECT to_char(now() AT TIME ZONE $1, 'YYYY-MM') AS month`,
       [tz],
@@ -339,7 +352,11 @@ export class ReleaseReader {
           pending.agents.set(r.agent_id, (pending.agents.get(r.agent_id) ?? 0n) + BigInt(r.amount));
         }
         if (passesRules(pending.agents, this.rules)) {
-          published = { amount: published.amount + pending.amount, credits: published.credits + pending.credits, asOf: day };
+          published = {
+            amount: published.amount + pending.amount,
+            credits: published.credits + pending.credits,
+            asOf: day,
+          };
           pending = { amount: 0n, credits: 0, agents: new Map() };
         }
       }
@@ -356,14 +373,20 @@ export class ReleaseReader {
   async journal(q: { from?: string; to?: string; currency?: string }) {
     const range = await this.closedRange(q.from, q.to);
     if (!range) return { from: null, to: null, data: [] };
-    const rows: Array<{ month: string; currency: string; account: string; net: string | null; debit: string | null; credit: string | null }> =
-      await this.dataSource.query(
-        `SELECT to_char(month, 'YYYY-MM') AS month, currency, account, net::text, debit::text, credit::text
+    const rows: Array<{
+      month: string;
+      currency: string;
+      account: string;
+      net: string | null;
+      debit: string | null;
+      credit: string | null;
+    }> = await this.dataSource.query(
+      `SELECT to_char(month, 'YYYY-MM') AS month, currency, account, net::text, debit::text, credit::text
            FROM release_journal
           WHERE month BETWEEN $1::date AND $2::date AND ($3::text IS NULL OR currency = $3)
           ORDER BY month, currency, account`,
-        [`${range.from}-01`, `${range.to}-01`, q.currency ?? null],
-      );
+      [`${range.from}-01`, `${range.to}-01`, q.currency ?? null],
+    );
     const big = (v: string | null) => (v === null ? null : BigInt(v));
     return {
       from: range.from,
@@ -395,7 +418,11 @@ export class ReleaseReader {
     );
     return {
       asOf: as_of,
-      data: rows.map((r) => ({ account: r.account, currency: r.currency, balance: r.balance === null ? null : BigInt(r.balance) })),
+      data: rows.map((r) => ({
+        account: r.account,
+        currency: r.currency,
+        balance: r.balance === null ? null : BigInt(r.balance),
+      })),
     };
   }
 }

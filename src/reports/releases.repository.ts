@@ -156,7 +156,12 @@ export const releasesRepository = {
   },
 
   /** Per role: credits, agents, and the counts limit fit reads from each credit's own snapshot. */
-  async limitFitCounts(m: EntityManager, month: MonthStart, timezone: string, currency: string): Promise<LimitFitCounts[]> {
+  async limitFitCounts(
+    m: EntityManager,
+    month: MonthStart,
+    timezone: string,
+    currency: string,
+  ): Promise<LimitFitCounts[]> {
     return m.query(
       `${MONTH_ENTRIES}
        SELECT e.role_id, count(*)::int AS credits, count(DISTINCT e.agent_id)::int AS agents,
@@ -204,7 +209,14 @@ export const releasesRepository = {
 
   async insertRelease(
     m: EntityManager,
-    r: { month: MonthStart; timezone: string; minCohort: number; dominancePercent: number; entries: number; ms: number },
+    r: {
+      month: MonthStart;
+      timezone: string;
+      minCohort: number;
+      dominancePercent: number;
+      entries: number;
+      ms: number;
+    },
   ): Promise<void> {
     await m.query(
       `INSERT INTO month_releases (month, timezone, min_cohort, dominance_percent, entries, compute_ms)
@@ -293,7 +305,14 @@ export const releasesRepository = {
   ): Promise<void> {
     await m.query(
       `INSERT INTO release_journal (month, currency, account, net, debit, credit) VALUES ($1, $2, $3, $4, $5, $6)`,
-      [month, line.currency, line.account, line.net?.toString() ?? null, line.debit?.toString() ?? null, line.credit?.toString() ?? null],
+      [
+        month,
+        line.currency,
+        line.account,
+        line.net?.toString() ?? null,
+        line.debit?.toString() ?? null,
+        line.credit?.toString() ?? null,
+      ],
     );
   },
 };

@@ -1,7 +1,8 @@
-import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown, Optional } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { minorUnitsOf } from '../common/money';
 import { APP_CONFIG, AppConfig } from '../config/config';
+import { MetricsService } from '../metrics/metrics.service';
 import { Histogram, mergeBuckets } from './limit-fit-buckets';
 import { passesRules, releaseCurrencyMonth, ReleaseRules } from './release-rule';
 import { LimitFitCounts, MonthStart, releasesRepository as repo } from './releases.repository';
@@ -32,11 +33,14 @@ export class ReleasesService implements OnApplicationBootstrap, OnApplicationShu
   constructor(
     private readonly dataSource: DataSource,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Optional() private readonly metrics?: MetricsService,
   ) {}
 
   onApplicationBootstrap(): void {
     this.timer = setInterval(() => {
-      this.releaseDue().catch((error: unknown) => this.log.warn(`release job: ${(error as Error).message}`));
+      this.releaseDue('background').catch((error: unknown) =>
+        this.log.warn(`release job: ${(error as Error).message}`),
+      );
     }, BACKGROUND_MS);
     this.timer.unref();
   }
@@ -70,17 +74,23 @@ export class ReleasesService implements OnApplicationBootstrap, OnApplicationShu
     const out: MonthStatus[] = [];
     for (let month = first; month <= row.current; month = nextMonth(month)) {
       const at = released.get(month) ?? null;
-      const state: MonthState = at ? 'released' : month === row.current ? 'open' : month < closable ? 'due' : 'awaiting_close';
+      const state: MonthState = at
+        ? 'released'
+        : month === row.current
+          ? 'open'
+          : month < closable
+            ? 'due'
+            : 'awaiting_close';
       out.push({ month: month.slice(0, 7), state, releasedAt: at });
     }
     return out;
   }
 
   /** Releases every due month; returns the months released by this call. */
-  async releaseDue(): Promise<string[]> {
+  async releaseDue(trigger: 'background' | 'report' = 'background'): Promise<string[]> {
     const due = (await this.months()).filter((m) => m.state === 'due');
     const done: string[] = [];
-    for (const m of due) if (await this.release(`${m.month}-01`)) done.push(m.month);
+    for (const m of due) if (await this.release(`${m.month}-01`, trigger)) done.push(m.month);
     return done;
   }
 
@@ -90,7 +100,7 @@ export class ReleasesService implements OnApplicationBootstrap, OnApplicationShu
     const missing: string[] = [];
     for (const month of months) {
       const state = states.get(month);
-      if (state === 'due') await this.release(`${month}-01`);
+      if (state === 'due') await this.release(`${month}-01`, 'report');
       else if (state === 'open' || state === 'awaiting_close') missing.push(month);
       else if (state === undefined && month > [...states.keys()].pop()!) missing.push(month);
     }
@@ -114,7 +124,19 @@ export class ReleasesService implements OnApplicationBootstrap, OnApplicationShu
   }
 
   /** Computes and stores one month's release unless it exists; true when this call made it. */
-  async release(month: MonthStart): Promise<boolean> {
+  async release(month: MonthStart, trigger: 'background' | 'report' = 'report'): Promise<boolean> {
+    const started = Date.now();
+    try {
+      const made = await this.releaseOnce(month);
+      this.metrics?.releaseJob(trigger, made ? 'released' : 'already', (Date.now() - started) / 1000);
+      return made;
+    } catch (error) {
+      this.metrics?.releaseJob(trigger, 'error', (Date.now() - started) / 1000);
+      throw error;
+    }
+  }
+
+  private releaseOnce(month: MonthStart): Promise<boolean> {
     return this.dataSource.transaction(async (m) => {
       await m.query(`SET LOCAL statement_timeout = '10min'`);
       await m.query(`SELECT pg_advisory_xact_lock(hashtext('leeway.release'), $1)`, [monthNumber(month)]);
@@ -175,7 +197,10 @@ export class ReleasesService implements OnApplicationBootstrap, OnApplicationShu
    * every split (otherwise their difference would reveal a withheld split).
    */
   private async computeJournal(m: EntityManager, month: MonthStart, shown: Map<string, CurrencyOutcome>) {
-    const sides = new Map<string, { currency: string; account: string; debit: Map<string, bigint>; credit: Map<string, bigint> }>();
+    const sides = new Map<
+      string,
+      { currency: string; account: string; debit: Map<string, bigint>; credit: Map<string, bigint> }
+    >();
     for (const r of await repo.journal(m, month, this.config.timezone)) {
       const outcome = shown.get(r.currency);
       const account = outcome?.splitShown ? r.account : GOODWILL.includes(r.account) ? GOODWILL_MERGED : r.account;

@@ -5,11 +5,11 @@ import { Allow } from '../access/allow.decorator';
 import { csvLine, wantsCsv } from '../common/csv';
 import { ApiJsonOrCsv } from '../common/openapi';
 import { LimitFitQueryDto, SpendReportQueryDto } from './dto/report-query.dto';
-import { LimitFitView, SpendReportView } from './dto/report-view.dto';
-import { ReportsService, SpendReport } from './reports.service';
+import { LimitFitView, MonthsView, MonthToDateView, SpendReportView } from './dto/report-view.dto';
+import { ReleaseReader, ReleaseSpendReport } from './release-reader';
 
 const CSV_COLUMNS = [
-  'row',
+  'line',
   'period',
   'reason',
   'kind',
@@ -19,20 +19,29 @@ const CSV_COLUMNS = [
   'team_name',
   'channel',
   'currency',
-  'suppressed_rows',
   'credits',
+  'reversals',
   'amount',
   'within_discretion',
   'overrun',
   'credits_with_overrun',
 ];
 
-/** The report as CSV lines: one per visible row, then one per suppressed bucket and one per total. */
-function* csvLines(report: SpendReport): Generator<string> {
+/** The report as CSV lines: one per row, then the notShown line and the total of each currency. */
+function* csvLines(report: ReleaseSpendReport): Generator<string> {
   yield csvLine(CSV_COLUMNS);
+  const figures = (f: ReleaseSpendReport['totals'][number]) => [
+    f.currency,
+    f.credits,
+    f.reversals,
+    f.amount,
+    f.withinDiscretion,
+    f.overrun,
+    f.creditsWithOverrun,
+  ];
   for (const r of report.rows) {
     yield csvLine([
-      'group',
+      'row',
       r.period,
       r.reason,
       r.kind,
@@ -41,70 +50,66 @@ function* csvLines(report: SpendReport): Generator<string> {
       r.team?.id,
       r.team?.name,
       r.channel,
-      r.currency,
-      null,
-      r.credits,
-      r.amount,
-      r.withinDiscretion,
-      r.overrun,
-      r.creditsWithOverrun,
+      ...figures(r),
     ]);
   }
-  for (const s of report.suppressed) {
-    yield csvLine([
-      'suppressed',
-      ...Array(8).fill(null),
-      s.currency,
-      s.rows,
-      s.credits,
-      s.amount,
-      s.withinDiscretion,
-      s.overrun,
-      s.creditsWithOverrun,
-    ]);
-  }
-  for (const t of report.totals) {
-    yield csvLine([
-      'total',
-      ...Array(8).fill(null),
-      t.currency,
-      null,
-      t.credits,
-      t.amount,
-      t.withinDiscretion,
-      t.overrun,
-      t.creditsWithOverrun,
-    ]);
-  }
+  for (const n of report.notShown) yield csvLine(['not_shown', ...Array(8).fill(null), ...figures(n)]);
+  for (const t of report.totals) yield csvLine(['total', ...Array(8).fill(null), ...figures(t)]);
 }
 
+/**
+ * Reports read closed-month releases only (see ReleasesService): every figure is a sum of whole
+ * published blocks, the same in every report and forever.
+ */
 @ApiTags('reports')
 @Controller('v1/reports')
 export class ReportsController {
-  constructor(private readonly reports: ReportsService) {}
+  constructor(private readonly reader: ReleaseReader) {}
+
+  @Get('months')
+  @Allow('finance', 'leader')
+  @ApiOperation({ summary: 'Which months are released, due, awaiting close or open' })
+  @ApiOkResponse({ type: MonthsView })
+  async months(): Promise<MonthsView> {
+    return { data: await this.reader.months() };
+  }
 
   @Get('spend')
   @Allow('finance', 'leader')
   @ApiOperation({
-    summary: 'Aggregate goodwill spend; every published number covers at least minCohort agents',
+    summary: 'Goodwill spend of closed months: sums of published blocks, each covering at least minCohort agents',
   })
-  @ApiJsonOrCsv(SpendReportView, `Columns: ${CSV_COLUMNS.join(', ')}; row is group, suppressed or total`)
+  @ApiJsonOrCsv(SpendReportView, `Columns: ${CSV_COLUMNS.join(', ')}; line is row, not_shown or total`)
   async spend(@Query() q: SpendReportQueryDto, @Headers('accept') accept: string | undefined) {
-    const report = await this.reports.spend(q);
+    const report = await this.reader.spend({
+      from: q.from,
+      to: q.to,
+      period: q.period ?? 'none',
+      groupBy: q.groupBy ?? [],
+      currency: q.currency,
+    });
     if (!wantsCsv(q.format, accept)) return report;
     return new StreamableFile(Readable.from(csvLines(report)), {
       type: 'text/csv; charset=utf-8',
-      disposition: `attachment; filename="spend-${q.from}-${q.to}.csv"`,
+      disposition: `attachment; filename="spend-${report.from ?? 'none'}-${report.to ?? 'none'}.csv"`,
     });
+  }
+
+  @Get('month-to-date')
+  @Allow('finance', 'leader')
+  @ApiOperation({ summary: 'The open month’s running total per currency, over all agents, by whole days' })
+  @ApiOkResponse({ type: MonthToDateView })
+  monthToDate() {
+    return this.reader.monthToDate();
   }
 
   @Get('limit-fit')
   @Allow('finance', 'leader')
   @ApiOperation({
-    summary: 'How each job role’s limits fit the credits given: percentiles, overrun share, a perCredit covering 95%',
+    summary: 'How each job role’s limits fit the credits given in closed months: bucketed percentiles and shares',
   })
   @ApiOkResponse({ type: LimitFitView, description: 'Per job role and currency' })
-  async limitFit(@Query() q: LimitFitQueryDto) {
-    return this.reports.limitFit(q);
+  limitFit(@Query() q: LimitFitQueryDto) {
+    return this.reader.limitFit(q);
   }
 }

@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
+import { ReleaseReader } from './release-reader';
+import { ReleasesService } from './releases.service';
 import { ReportsController } from './reports.controller';
-import { ReportsService } from './reports.service';
-import { RollupFolder } from './rollup-folder';
 
-@Module({ controllers: [ReportsController], providers: [ReportsService, RollupFolder] })
+@Module({ controllers: [ReportsController], providers: [ReleasesService, ReleaseReader], exports: [ReleaseReader] })
 export class ReportsModule {}

@@ -5,6 +5,7 @@ import { createDataSource } from '../database/data-source';
 import { resolveDatabase } from '../database/database-url';
 import { runMigrations } from '../database/migrate';
 import { checkInvariants } from '../ledger/invariants';
+import { ReleasesService } from '../reports/releases.service';
 import { seed } from './seed';
 
 const USAGE = 'usage: npm run seed -- [--credits N] [--agents M] [--days D]   (defaults 20000, 100, 90)';
@@ -39,6 +40,13 @@ async function main(): Promise<void> {
     const summary = await seed(q, { ...opts, timezone: config.timezone }, (line) => console.log(`  ${line}`));
     console.log(
       `seeded ${summary.credits} credits (${summary.reversals} reversed) by ${summary.agents} agents over ${opts.days} days in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+    );
+    // Seeded history lies in closed months: release them now, as the service would on first read.
+    const releases = new ReleasesService(ds, config);
+    const releasing = Date.now();
+    const released = await releases.releaseDue();
+    console.log(
+      `released ${released.length} closed month(s)${released.length ? ` (${released[0]} to ${released[released.length - 1]})` : ''} in ${((Date.now() - releasing) / 1000).toFixed(1)} s`,
     );
     const results = await checkInvariants(q);
     await q.release();

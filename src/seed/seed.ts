@@ -1,6 +1,5 @@
 import { QueryRunner } from 'typeorm';
 import { ACCOUNTS } from '../credits/credit-kinds';
-import { rebuildRollups } from '../reports/rollups';
 
 export interface SeedOptions {
   credits: number;
@@ -99,7 +98,7 @@ const pick = (values: string[]) => `(${sqlArray(values)})[1 + floor(random() * $
 /**
  * Fills an empty ledger with a synthetic history through set-based SQL, keeping every invariant
  * the service keeps one credit at a time: the split rule in occurrence order (window sums), balanced
- * postings, usage counters and report rollups. Reversals are corrections made now by finance, after
+ * postings and usage counters (the seed CLI then releases every closed month). Reversals are corrections made now by finance, after
  * every seeded credit, so they never change another credit's split.
  */
 export async function seed(q: QueryRunner, opts: SeedOptions, log: (line: string) => void): Promise<SeedSummary> {
@@ -278,7 +277,6 @@ export async function seed(q: QueryRunner, opts: SeedOptions, log: (line: string
       );
     });
 
-    await step('report rollups', () => rebuildRollups(q));
     await q.commitTransaction();
   } catch (error) {
     await q.rollbackTransaction();

@@ -53,7 +53,8 @@ export class ContractChecker {
 
   /** Throws, naming the operation, status and ajv errors, when the response breaks the contract. */
   check(res: ObservedResponse): void {
-    const path = res.url.split('?')[0].replace(/(.)\/+$/, '$1');
+    // As the router sees it: dot segments resolved, a trailing slash ignored.
+    const path = new URL(res.url, 'http://service').pathname.replace(/(.)\/+$/, '$1');
     const found = this.templates.find((t) => t.pattern.test(path));
     if (!found) return;
     const method = res.method.toLowerCase() === 'head' ? 'get' : res.method.toLowerCase();

@@ -1,14 +1,16 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { ArrayUnique, IsArray, IsIn, IsISO8601, IsOptional, Matches } from 'class-validator';
+import { ArrayUnique, IsArray, IsIn, IsOptional, Matches } from 'class-validator';
 import { IsCurrency } from '../../common/money';
 
-const DATE = /^\d{4}-\d{2}-\d{2}$/;
+export const MONTH = /^\d{4}-(0[1-9]|1[0-2])$/;
+const MONTH_MESSAGE = (field: string) =>
+  `${field} must be a month such as 2026-11: reports read whole closed months, never days`;
 
 export const GROUP_KEYS = ['reason', 'kind', 'role', 'team', 'channel'] as const;
 export type GroupKey = (typeof GROUP_KEYS)[number];
 
-export const PERIODS = ['none', 'day', 'week', 'month', 'quarter'] as const;
+export const PERIODS = ['none', 'month', 'quarter', 'year'] as const;
 export type Period = (typeof PERIODS)[number];
 
 /** `groupBy=reason,team` (a repeated query parameter is refused by the validation pipe). */
@@ -18,20 +20,35 @@ function splitList({ value }: { value: unknown }): unknown {
   return parts.map((p) => p.trim()).filter((p) => p.length > 0);
 }
 
-export class SpendReportQueryDto {
-  @ApiProperty({ example: '2026-01-01', format: 'date', description: 'First local day of occurrence (inclusive)' })
-  @Matches(DATE, { message: 'from must be a date such as 2026-01-01' })
-  @IsISO8601({ strict: true }, { message: 'from must be a real calendar date' })
-  from!: string;
+/** A range of closed months; without one, the last twelve closed months. */
+export class MonthRangeQueryDto {
+  @ApiPropertyOptional({ example: '2026-01', pattern: MONTH.source, description: 'First month (inclusive)' })
+  @IsOptional()
+  @Matches(MONTH, { message: MONTH_MESSAGE('from') })
+  from?: string;
 
-  @ApiProperty({ example: '2026-12-31', format: 'date', description: 'Last local day of occurrence (inclusive)' })
-  @Matches(DATE, { message: 'to must be a date such as 2026-12-31' })
-  @IsISO8601({ strict: true }, { message: 'to must be a real calendar date' })
-  to!: string;
+  @ApiPropertyOptional({
+    example: '2026-11',
+    pattern: MONTH.source,
+    description: 'Last month (inclusive); it must be closed. Default: the last closed month',
+  })
+  @IsOptional()
+  @Matches(MONTH, { message: MONTH_MESSAGE('to') })
+  to?: string;
 
+  @ApiPropertyOptional({ example: 'EUR' })
+  @IsOptional()
+  @IsCurrency()
+  currency?: string;
+}
+
+export class SpendReportQueryDto extends MonthRangeQueryDto {
   @ApiPropertyOptional({ enum: PERIODS, default: 'none' })
   @IsOptional()
-  @IsIn(PERIODS, { message: `period must be one of ${PERIODS.join(', ')}` })
+  @IsIn(PERIODS, {
+    message:
+      'period must be none, month, quarter or year: reports read closed-month releases, so days and weeks are not available',
+  })
   period?: Period;
 
   @ApiPropertyOptional({
@@ -49,40 +66,10 @@ export class SpendReportQueryDto {
   })
   groupBy?: GroupKey[];
 
-  @ApiPropertyOptional({ example: 'EUR' })
-  @IsOptional()
-  @IsCurrency()
-  currency?: string;
-
   @ApiPropertyOptional({ enum: ['json', 'csv'] })
   @IsOptional()
   @IsIn(['json', 'csv'])
   format?: 'json' | 'csv';
 }
 
-export class LimitFitQueryDto {
-  @ApiPropertyOptional({
-    example: '2026-01-01',
-    format: 'date',
-    description: 'First month counted is the one holding this day',
-  })
-  @IsOptional()
-  @Matches(DATE, { message: 'from must be a date such as 2026-01-01' })
-  @IsISO8601({ strict: true }, { message: 'from must be a real calendar date' })
-  from?: string;
-
-  @ApiPropertyOptional({
-    example: '2026-12-31',
-    format: 'date',
-    description: 'Last month counted is the one holding this day',
-  })
-  @IsOptional()
-  @Matches(DATE, { message: 'to must be a date such as 2026-12-31' })
-  @IsISO8601({ strict: true }, { message: 'to must be a real calendar date' })
-  to?: string;
-
-  @ApiPropertyOptional({ example: 'EUR' })
-  @IsOptional()
-  @IsCurrency()
-  currency?: string;
-}
+export class LimitFitQueryDto extends MonthRangeQueryDto {}

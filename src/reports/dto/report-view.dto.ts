@@ -1,10 +1,13 @@
 import { ApiExtraModels, ApiProperty, ApiPropertyOptional, getSchemaPath } from '@nestjs/swagger';
-import { ApiCount, ApiMoney } from '../../common/openapi';
+import { ApiCount, ApiInstant, ApiMoney } from '../../common/openapi';
 import { LIMIT_KEYS } from '../../roles/limits';
 import { LimitsView } from '../../roles/dto/role.dto';
-import { GROUP_KEYS, PERIODS } from './report-query.dto';
+import { GROUP_KEYS, MONTH, PERIODS } from './report-query.dto';
 
 /** Response shapes of the reports API, as the document describes them. */
+
+const SPLIT = 'null where the agents with an overrun in the figure would not pass the release rules (never 0)';
+const MONTH_OR_NULL = { type: String, pattern: MONTH.source, nullable: true, example: '2026-11' } as const;
 
 export class NamedGroupView {
   @ApiProperty({ type: String, format: 'uuid', nullable: true, description: 'null groups credits without one' })
@@ -12,52 +15,60 @@ export class NamedGroupView {
   @ApiProperty({ type: String, nullable: true }) name!: string | null;
 }
 
+/** Sums of whole published blocks: credits and reversals recorded in the months, net amounts. */
 export class FiguresView {
-  @ApiCount() credits!: bigint;
-  @ApiMoney({ minimum: 0 }) amount!: bigint;
-  @ApiMoney({ minimum: 0 }) withinDiscretion!: bigint;
-  @ApiMoney({ minimum: 0 }) overrun!: bigint;
-  @ApiCount() creditsWithOverrun!: bigint;
+  @ApiCount({ description: 'Credits recorded' }) credits!: number;
+  @ApiCount({ description: 'Reversals recorded (of credits from any month)' }) reversals!: number;
+  @ApiMoney({ description: 'Net: credits minus reversals recorded in the period' }) amount!: bigint;
+  @ApiMoney({ nullable: true, description: SPLIT }) withinDiscretion!: bigint | null;
+  @ApiMoney({ nullable: true, description: SPLIT }) overrun!: bigint | null;
+  @ApiProperty({ type: 'integer', format: 'int64', nullable: true, description: SPLIT })
+  creditsWithOverrun!: number | null;
 }
 
 /** A row carries only the keys it is grouped by (and `period` unless period=none). */
 export class SpendRowView extends FiguresView {
-  @ApiPropertyOptional({ example: '2026-11', description: '2026-11-03, 2026-W45, 2026-11 or 2026-Q4' }) period?: string;
-  @ApiPropertyOptional({ example: 'late_delivery' }) reason?: string;
-  @ApiPropertyOptional({ example: 'refund' }) kind?: string;
+  @ApiPropertyOptional({ example: '2026-11', description: '2026-11, 2026-Q4 or 2026' }) period?: string;
+  @ApiPropertyOptional({ type: String, nullable: true, example: 'late_delivery' }) reason?: string | null;
+  @ApiPropertyOptional({ type: String, nullable: true, example: 'refund' }) kind?: string | null;
   @ApiPropertyOptional({ type: NamedGroupView }) role?: NamedGroupView;
   @ApiPropertyOptional({ type: NamedGroupView }) team?: NamedGroupView;
   @ApiPropertyOptional({ type: String, nullable: true }) channel?: string | null;
   @ApiProperty({ example: 'EUR' }) currency!: string;
 }
 
-/** Rows withheld in one currency; its figures are null when showing them would reveal a small group. */
-export class SuppressedSpendView {
+export class CurrencyFiguresView extends FiguresView {
   @ApiProperty({ example: 'EUR' }) currency!: string;
-  @ApiCount({ type: 'integer', description: 'How many rows are withheld' }) rows!: number;
-  @ApiCount({ nullable: true }) credits!: bigint | null;
-  @ApiMoney({ minimum: 0, nullable: true }) amount!: bigint | null;
-  @ApiMoney({ minimum: 0, nullable: true }) withinDiscretion!: bigint | null;
-  @ApiMoney({ minimum: 0, nullable: true }) overrun!: bigint | null;
-  @ApiCount({ nullable: true }) creditsWithOverrun!: bigint | null;
 }
 
-export class SpendTotalView extends FiguresView {
-  @ApiProperty({ example: 'EUR' }) currency!: string;
+export class WithheldMonthView {
+  @ApiProperty({ type: String, pattern: MONTH.source, example: '2026-11' }) month!: string;
+  @ApiProperty({ example: 'GBP' }) currency!: string;
 }
 
 export class SpendReportView {
-  @ApiProperty({ type: 'integer', minimum: 3, description: 'Fewest distinct agents any published figure covers' })
+  @ApiProperty({ type: 'integer', minimum: 3, description: 'Fewest distinct agents any published block covers' })
   minCohort!: number;
-  @ApiProperty({ format: 'date' }) from!: string;
-  @ApiProperty({ format: 'date' }) to!: string;
+  @ApiProperty({ type: 'integer', minimum: 1, maximum: 100, description: 'The p% dominance rule' })
+  dominancePercent!: number;
+  @ApiProperty({ ...MONTH_OR_NULL, description: 'First month; null while no month is closed' }) from!: string | null;
+  @ApiProperty({ ...MONTH_OR_NULL, description: 'Last month; null while no month is closed' }) to!: string | null;
   @ApiProperty({ enum: PERIODS }) period!: string;
   @ApiProperty({ enum: GROUP_KEYS, isArray: true }) groupBy!: string[];
   @ApiPropertyOptional({ example: 'EUR' }) currency?: string;
   @ApiProperty({ type: [SpendRowView] }) rows!: SpendRowView[];
-  @ApiProperty({ type: [SuppressedSpendView] }) suppressed!: SuppressedSpendView[];
-  @ApiProperty({ type: [SpendTotalView], description: 'Per currency covering at least minCohort agents' })
-  totals!: SpendTotalView[];
+  @ApiProperty({
+    type: [CurrencyFiguresView],
+    description: 'Per currency: blocks coarser than the grouping (they lack one of its keys), so in no row',
+  })
+  notShown!: CurrencyFiguresView[];
+  @ApiProperty({ type: [CurrencyFiguresView], description: 'Per currency: every published block' })
+  totals!: CurrencyFiguresView[];
+  @ApiProperty({
+    type: [WithheldMonthView],
+    description: 'Currency-months that exist but could not be published at all (too few agents)',
+  })
+  withheld!: WithheldMonthView[];
 }
 
 export class LimitFitRoleView {
@@ -68,40 +79,87 @@ export class LimitFitRoleView {
 export class SuppressedLimitFitRowView {
   @ApiProperty({ type: LimitFitRoleView }) role!: LimitFitRoleView;
   @ApiProperty({ example: 'EUR' }) currency!: string;
-  @ApiProperty({ enum: [true], description: 'Fewer than minCohort agents: nothing is shown' }) suppressed!: true;
+  @ApiProperty({ enum: [true], description: 'No month in range with minCohort agents: nothing is shown' })
+  suppressed!: true;
 }
 
-const PERCENTILE = 'Nearest-rank percentile of credit amounts (a bucket edge); null without credits';
-const SHARE = { type: Number, format: 'double', minimum: 0, maximum: 1, nullable: true } as const;
+export class LimitFitBucketView {
+  @ApiMoney({ minimum: 0, description: 'Lower edge (inclusive)' }) from!: bigint;
+  @ApiMoney({ minimum: 0, description: 'Upper edge (exclusive)' }) to!: bigint;
+  @ApiCount() credits!: number;
+}
+
+const PERCENTILE = 'The upper edge of the bucket holding this percentile of credit amounts (1-2-5 steps)';
+const SHARE = { type: Number, format: 'double', minimum: 0, maximum: 1 } as const;
 
 export class LimitFitRowView {
   @ApiProperty({ type: LimitFitRoleView }) role!: LimitFitRoleView;
   @ApiProperty({ example: 'EUR' }) currency!: string;
-  @ApiCount() credits!: bigint;
+  @ApiCount() credits!: number;
   @ApiProperty({ type: LimitsView, nullable: true, description: 'Current limits; null when none in this currency' })
   limits!: LimitsView | null;
-  @ApiMoney({ minimum: 0, nullable: true, description: PERCENTILE }) p50!: bigint | null;
-  @ApiMoney({ minimum: 0, nullable: true, description: PERCENTILE }) p90!: bigint | null;
-  @ApiMoney({ minimum: 0, nullable: true, description: PERCENTILE }) p95!: bigint | null;
-  @ApiMoney({ minimum: 0, nullable: true, description: PERCENTILE }) p99!: bigint | null;
-  @ApiProperty({ ...SHARE, description: 'Share of credits above perCredit (a fraction, 4 decimals)' })
-  shareOverPerCredit!: number | null;
-  @ApiProperty({ ...SHARE, description: 'Share of credits with an overrun (a fraction, 4 decimals)' })
-  shareWithOverrun!: number | null;
-  @ApiProperty({ enum: LIMIT_KEYS, nullable: true, description: 'The limit that bound most often' })
-  bindingLimit!: string | null;
-  @ApiMoney({ minimum: 0, nullable: true, description: 'A perCredit covering 95% of credits' })
-  suggestedPerCredit!: bigint | null;
+  @ApiProperty({
+    type: [LimitFitBucketView],
+    description: 'Amounts on 1-2-5 edges; each bucket covers at least minCohort agents',
+  })
+  buckets!: LimitFitBucketView[];
+  @ApiMoney({ minimum: 0, description: PERCENTILE }) p50!: bigint;
+  @ApiMoney({ minimum: 0, description: PERCENTILE }) p90!: bigint;
+  @ApiMoney({ minimum: 0, description: PERCENTILE }) p95!: bigint;
+  @ApiMoney({ minimum: 0, description: PERCENTILE }) p99!: bigint;
+  @ApiProperty({ ...SHARE, description: 'Share of credits above the perCredit in force when each was logged' })
+  shareOverPerCredit!: number;
+  @ApiProperty({ ...SHARE, description: 'Share of credits with an overrun' })
+  shareWithOverrun!: number;
+  @ApiProperty({ enum: [...LIMIT_KEYS, 'none'], description: 'The limit that bound most often' })
+  bindingLimit!: string;
+  @ApiMoney({ minimum: 0, description: 'A perCredit covering 95% of credits (a bucket edge)' })
+  suggestedPerCredit!: bigint;
 }
 
 @ApiExtraModels(LimitFitRowView, SuppressedLimitFitRowView)
 export class LimitFitView {
   @ApiProperty({ type: 'integer', minimum: 3 }) minCohort!: number;
-  @ApiProperty({ format: 'date', description: 'First day of the first month counted' }) from!: string;
-  @ApiProperty({ format: 'date', description: 'Last day of the last month counted' }) to!: string;
+  @ApiProperty({ ...MONTH_OR_NULL, description: 'First month counted' }) from!: string | null;
+  @ApiProperty({ ...MONTH_OR_NULL, description: 'Last month counted' }) to!: string | null;
   @ApiProperty({
     type: 'array',
     items: { oneOf: [{ $ref: getSchemaPath(LimitFitRowView) }, { $ref: getSchemaPath(SuppressedLimitFitRowView) }] },
   })
   rows!: Array<LimitFitRowView | SuppressedLimitFitRowView>;
+}
+
+export class MonthStatusView {
+  @ApiProperty({ type: String, pattern: MONTH.source, example: '2026-11' }) month!: string;
+  @ApiProperty({
+    enum: ['released', 'due', 'awaiting_close', 'open'],
+    description:
+      'released: its figures are published; due: closed, released on the next read; awaiting_close: ended, ' +
+      'but entries could still be recording into it; open: the current month',
+  })
+  state!: string;
+  @ApiInstant({ nullable: true }) releasedAt!: Date | null;
+}
+
+export class MonthsView {
+  @ApiProperty({ type: [MonthStatusView] }) data!: MonthStatusView[];
+}
+
+export class MonthToDateRowView {
+  @ApiProperty({ example: 'EUR' }) currency!: string;
+  @ApiMoney({ description: 'Net amount recorded this month up to asOf, over all agents' }) amount!: bigint;
+  @ApiCount() credits!: number;
+  @ApiProperty({
+    type: String,
+    format: 'date',
+    nullable: true,
+    description: 'The last day counted: days whose increment covers fewer than minCohort agents carry forward',
+  })
+  asOf!: string | null;
+}
+
+export class MonthToDateView {
+  @ApiProperty({ type: String, pattern: MONTH.source }) month!: string;
+  @ApiProperty({ type: 'integer', minimum: 3 }) minCohort!: number;
+  @ApiProperty({ type: [MonthToDateRowView] }) data!: MonthToDateRowView[];
 }
