@@ -42,7 +42,12 @@ describe('closing a month (e2e, two processes, a fake clock)', () => {
     dir = await mkdtemp(join(tmpdir(), 'leeway-close-'));
     await chmod(dir, 0o755);
     clock = new FakeClock(dir, '2026-10-31 23:50:00');
-    pg = await startPostgres(join(dir, 'pg'), await freePort(), clock.env);
+    // Under libfaketime, PostgreSQL's timeout signal handler reads the real clock, so the first alarm
+    // (deadlock_timeout, 1 s) would end any lock wait at once: keep it beyond the test's lock wait.
+    pg = await startPostgres(join(dir, 'pg'), await freePort(), {
+      ...clock.env,
+      PG_SETTINGS: JSON.stringify({ deadlock_timeout: '60s' }),
+    });
     for (let i = 0; i < 2; i++) {
       const port = await freePort();
       const service = spawnService({
@@ -51,7 +56,7 @@ describe('closing a month (e2e, two processes, a fake clock)', () => {
         PORT: String(port),
         LEEWAY_BOOTSTRAP_TOKEN: token,
         LEEWAY_MIN_COHORT: '3',
-        LEEWAY_RELEASE_GRACE_SECONDS: '5',
+        LEEWAY_RELEASE_GRACE_SECONDS: '3',
         LOG_LEVEL: 'warn',
       });
       const base = `http://127.0.0.1:${port}`;
@@ -99,15 +104,16 @@ describe('closing a month (e2e, two processes, a fake clock)', () => {
       expect(res.status).toBe(201);
     }
 
-    // Hold agent 0's day-usage row: their next credit's transaction begins now (October) and waits.
+    // Hold agent 0's day-usage row: their next credit's transaction begins in October and waits.
+    // The clock then runs across midnight by itself (a jump would fire PostgreSQL's lock timeout).
     const holder = new Client({ connectionString: pg.url });
     await holder.connect();
+    clock.set('2026-10-31 23:59:57');
     await holder.query('BEGIN');
     await holder.query('SELECT 1 FROM usage_agent_day WHERE agent_id = $1 FOR UPDATE', [agents[0].id]);
     const late = call(a.base, 'POST', '/v1/credits', credit(5000), agents[0].token, randomUUID());
-    await new Promise((r) => setTimeout(r, 500));
-
-    clock.set('2026-11-01 00:05:00');
+    // Past midnight and past the grace period (3 s), yet the waiting credit keeps October open.
+    await new Promise((r) => setTimeout(r, 6_500));
     const months = await call(b.base, 'GET', '/v1/reports/months', undefined, financeToken);
     expect(months.status).toBe(200);
     expect(months.body.data).toEqual([

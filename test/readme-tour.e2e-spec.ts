@@ -82,7 +82,7 @@ describe('README: the curl tour runs as pasted', () => {
         LEEWAY_BOOTSTRAP_TOKEN: token ?? '',
         LOG_LEVEL: 'warn',
       });
-    });
+    }, 120_000);
 
     afterAll(async () => {
       await stopAll();

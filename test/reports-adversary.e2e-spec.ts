@@ -43,8 +43,8 @@ describe('reports against an adversary (e2e)', () => {
     for (let i = 0; i < 9; i++) crowd.push(await createUser(t, ['agent'], { roleId: frontline, teamId: north }));
     // Ordinary spend: nine agents, two reasons, two channels.
     for (const [i, agent] of crowd.entries()) {
-      await give(agent, { amount: 1200 + 100 * i, reasonCode: 'late_delivery', kind: 'voucher', channel: 'phone' });
-      await give(agent, { amount: 2100 + 100 * i, reasonCode: 'damaged_item', kind: 'refund', channel: 'chat' });
+      await give(agent, { amount: 1210 + 100 * i, reasonCode: 'late_delivery', kind: 'voucher', channel: 'phone' });
+      await give(agent, { amount: 2110 + 100 * i, reasonCode: 'damaged_item', kind: 'refund', channel: 'chat' });
     }
     // A lone agent on the social channel.
     const lone = crowd[0];
@@ -59,9 +59,9 @@ describe('reports against an adversary (e2e)', () => {
     await give(crowd[1], { amount: 4111, currency: 'GBP', reasonCode: 'late_delivery', kind: 'voucher' });
     secrets.set('GBP agent', 4111);
     // One dominant credit in the busiest cell.
-    await give(crowd[2], { amount: 987_654, reasonCode: 'late_delivery', kind: 'voucher', channel: 'phone' });
-    secrets.set('dominant credit', 987_654);
-    secrets.set('dominant agent in its cell', 987_654 + 1400);
+    await give(crowd[2], { amount: 200_000, reasonCode: 'late_delivery', kind: 'voucher', channel: 'phone' });
+    secrets.set('dominant credit', 200_000);
+    secrets.set('dominant agent in its cell', 200_000 + 1410);
     // A cell padded with four other agents' one-cent credits.
     await give(crowd[3], { amount: 45_678, reasonCode: 'billing_error', kind: 'gift', channel: 'email' });
     for (const padder of crowd.slice(4, 8))
@@ -80,7 +80,7 @@ describe('reports against an adversary (e2e)', () => {
       .post(`/v1/credits/${creditIds[3]}/reversal`, { reason: 'duplicate refund' });
     expect(reversed.status).toBe(201);
     reversalId = reversed.body.reversedBy.id;
-    secrets.set('the one reversal', 2200);
+    secrets.set('the one reversal', 2210);
     await backdate(t, 2, { creditIds });
     await backdate(t, 1, { reversalIds: [reversalId] });
   }, 120_000);
@@ -132,6 +132,8 @@ describe('reports against an adversary (e2e)', () => {
       expect(res.status).toBe(200);
       numbers(res.body, path, figures);
     }
+    // The reports did publish: the busy EUR month shows in rows.
+    expect(figures.filter(([where]) => /\.rows\[\d+\]\.amount$/.test(where)).length).toBeGreaterThan(100);
     const values = new Set(figures.map(([, v]) => v));
     const hits: string[] = [];
     for (const [name, secret] of secrets) {
@@ -142,10 +144,14 @@ describe('reports against an adversary (e2e)', () => {
     expect(hits).toEqual([]);
   }, 300_000);
 
-  it('publishes nothing of the one-agent currency but the fact that it exists', async () => {
+  it('publishes nothing of the one-agent currency, or of the one-reversal month, but the fact that they exist', async () => {
     const res = await t.as(finance.token).get('/v1/reports/spend?groupBy=');
     expect(res.status).toBe(200);
-    expect(res.body.withheld).toEqual([expect.objectContaining({ currency: 'GBP' })]);
+    const [credits, reversal] = res.body.withheld.map((w: { month: string }) => w.month).sort();
+    expect(res.body.withheld).toEqual([
+      { month: credits, currency: 'GBP' },
+      { month: reversal, currency: 'EUR' },
+    ]);
     expect(res.body.totals.map((r: { currency: string }) => r.currency)).toEqual(['EUR']);
     const books = await t.as(finance.token).get('/v1/ledger/balances?currency=GBP');
     for (const line of books.body.data) expect(line.balance).toBeNull();
@@ -174,7 +180,8 @@ describe('reports against an adversary (e2e)', () => {
   });
 
   it('refuses the open month and day or week periods with a reason', async () => {
-    const open = await t.as(finance.token).get('/v1/reports/spend?from=2026-12&to=2099-12');
+    const current = new Date().toISOString().slice(0, 7);
+    const open = await t.as(finance.token).get(`/v1/reports/spend?from=${current}&to=${current}`);
     expect(open.status).toBe(400);
     expect(open.body.errors[0].message).toMatch(/not closed/);
     const daily = await t.as(finance.token).get('/v1/reports/spend?period=day');

@@ -18,11 +18,15 @@ export function isDatabaseUnavailable(error: unknown): boolean {
   );
 }
 
-/** A lock or statement timeout (55P03, 57014): the request waited too long, it was not wrong. */
+/**
+ * A lock or statement timeout (55P03, 57014), or the driver's own query timeout: the request waited
+ * too long, it was not wrong.
+ */
 function isDatabaseBusy(error: unknown): boolean {
-  const e = error as { code?: string; driverError?: { code?: string } } | undefined;
+  const e = error as { code?: string; message?: string; driverError?: { code?: string; message?: string } } | undefined;
   const code = e?.driverError?.code ?? e?.code;
-  return code === '55P03' || code === '57014';
+  const message = e?.driverError?.message ?? e?.message ?? '';
+  return code === '55P03' || code === '57014' || message === 'Query read timeout';
 }
 
 function fromStatus(status: number): ErrorCode {
