@@ -24,18 +24,10 @@ export interface InvariantResult {
   sample: unknown[];
 }
 
-/** Rows in one side but not the other, labelled by side: empty when stored equals recomputed. */
-function mismatch(stored: string, recomputed: string): string {
-  return `(SELECT 'stored' AS side, * FROM (${stored} EXCEPT ${recomputed}) a)
-          UNION ALL
-          (SELECT 'recomputed', * FROM (${recomputed} EXCEPT ${stored}) b)
-          LIMIT 5`;
-}
-
 /**
  * Everything the ledger promises about itself, checked against a recomputation from credits and
- * reversals alone. Each check is one statement, so it is exact even while
- * credits are being written. Used by the seed, the benchmarks and the tests.
+ * reversals alone. Each check is one statement, so it is exact even while credits are being
+ * written. Used by the seed, the benchmarks and the tests.
  */
 const CHECKS: Array<{ name: string; sql: string }> = [
   {
