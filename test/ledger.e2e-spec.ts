@@ -119,8 +119,14 @@ describe('ledger: balances, journal, append-only tables and usage counters (e2e)
       expect(logged.some((l) => l.within === 0)).toBe(true);
     });
 
-    it('balances match the within/overrun of unreversed credits and sum to zero per currency', async () => {
-      for (const token of [finance.token, auditor.token]) {
+    it('finance reads balances as at the last close: none while no month is closed', async () => {
+      const res = await t.as(finance.token).get('/v1/ledger/balances');
+      expect(res.status).toBe(200);
+      expect(res.body).toEqual({ asOf: null, data: [] });
+    });
+
+    it('auditors read live balances matching the within/overrun of unreversed credits, summing to zero', async () => {
+      for (const token of [auditor.token]) {
         const res = await t.as(token).get('/v1/ledger/balances');
         expect(res.status).toBe(200);
         const byCurrency: Record<string, Record<string, number>> = {};
@@ -138,11 +144,11 @@ describe('ledger: balances, journal, append-only tables and usage counters (e2e)
     });
 
     it('filters by currency and validates it', async () => {
-      const res = await t.as(finance.token).get('/v1/ledger/balances?currency=GBP');
+      const res = await t.as(auditor.token).get('/v1/ledger/balances?currency=GBP');
       expect(res.status).toBe(200);
       expect(res.body.data.map((r: { currency: string }) => r.currency)).toEqual(['GBP', 'GBP', 'GBP']);
-      const none = await t.as(finance.token).get('/v1/ledger/balances?currency=CHF');
-      expect(none.body).toEqual({ data: [] });
+      const none = await t.as(auditor.token).get('/v1/ledger/balances?currency=CHF');
+      expect(none.body).toMatchObject({ data: [] });
       expectFieldError(await t.as(finance.token).get('/v1/ledger/balances?currency=gbp'), 'currency');
       expectFieldError(await t.as(finance.token).get('/v1/ledger/balances?account=x'), 'account');
     });
@@ -183,7 +189,7 @@ describe('ledger: balances, journal, append-only tables and usage counters (e2e)
     }
 
     it('JSON: daily debits, credits and net per account and currency, adding up to every posting', async () => {
-      const res = await t.as(finance.token).get(`/v1/ledger/journal?${range()}`);
+      const res = await t.as(auditor.token).get(`/v1/ledger/journal?${range()}`);
       expect(res.status).toBe(200);
       expect(res.body.from).toBe(shift(today(), -1));
       expect(res.body.to).toBe(shift(today(), 1));
@@ -191,17 +197,17 @@ describe('ledger: balances, journal, append-only tables and usage counters (e2e)
       const totals: Record<string, { debits: number; credits: number }> = {};
       const netPerDayCurrency: Record<string, number> = {};
       for (const row of res.body.data) {
-        expect(Object.keys(row).sort()).toEqual(['account', 'credits', 'currency', 'day', 'debits', 'net']);
-        expect(row.day >= res.body.from && row.day <= res.body.to).toBe(true);
+        expect(Object.keys(row).sort()).toEqual(['account', 'credits', 'currency', 'debits', 'net', 'period']);
+        expect(row.period >= res.body.from && row.period <= res.body.to).toBe(true);
         expect(row.net).toBe(row.debits - row.credits);
-        const key = `${row.day}|${row.account}|${row.currency}`;
+        const key = `${row.period}|${row.account}|${row.currency}`;
         expect(seen.has(key)).toBe(false);
         seen.add(key);
         const cell = (totals[`${row.account}|${row.currency}`] ??= { debits: 0, credits: 0 });
         cell.debits += row.debits;
         cell.credits += row.credits;
-        netPerDayCurrency[`${row.day}|${row.currency}`] =
-          (netPerDayCurrency[`${row.day}|${row.currency}`] ?? 0) + row.net;
+        netPerDayCurrency[`${row.period}|${row.currency}`] =
+          (netPerDayCurrency[`${row.period}|${row.currency}`] ?? 0) + row.net;
       }
       expect(totals).toEqual(expectedTotals());
       // Each day's lines balance on their own.
@@ -209,16 +215,16 @@ describe('ledger: balances, journal, append-only tables and usage counters (e2e)
     });
 
     it('CSV by format=csv and by Accept: text/csv, with the same figures as the JSON', async () => {
-      const json = await t.as(finance.token).get(`/v1/ledger/journal?${range()}`);
+      const json = await t.as(auditor.token).get(`/v1/ledger/journal?${range()}`);
       const expected = [
-        ['day', 'account', 'currency', 'debits', 'credits', 'net'],
+        ['period', 'account', 'currency', 'debits', 'credits', 'net'],
         ...json.body.data.map((r: Record<string, unknown>) =>
-          [r.day, r.account, r.currency, r.debits, r.credits, r.net].map(String),
+          [r.period, r.account, r.currency, r.debits, r.credits, r.net].map(String),
         ),
       ];
-      const byFormat = await t.as(finance.token).get(`/v1/ledger/journal?${range()}&format=csv`);
+      const byFormat = await t.as(auditor.token).get(`/v1/ledger/journal?${range()}&format=csv`);
       const byAccept = await t
-        .as(finance.token)
+        .as(auditor.token)
         .get(`/v1/ledger/journal?${range()}`, { headers: { accept: 'text/csv' } });
       for (const res of [byFormat, byAccept]) {
         expect(res.status).toBe(200);
@@ -229,7 +235,7 @@ describe('ledger: balances, journal, append-only tables and usage counters (e2e)
       expect(byAccept.text).toBe(byFormat.text);
       // An explicit format=json wins over the Accept header.
       const explicit = await t
-        .as(finance.token)
+        .as(auditor.token)
         .get(`/v1/ledger/journal?${range()}&format=json`, { headers: { accept: 'text/csv' } });
       expect(String(explicit.headers['content-type'])).toMatch(/json/);
       expect(explicit.body.data).toEqual(json.body.data);
@@ -237,9 +243,9 @@ describe('ledger: balances, journal, append-only tables and usage counters (e2e)
 
     it('names no agent: no agent id or display name in JSON or CSV, balances or journal', async () => {
       const outputs = [
-        (await t.as(finance.token).get(`/v1/ledger/journal?${range()}`)).text,
-        (await t.as(finance.token).get(`/v1/ledger/journal?${range()}&format=csv`)).text,
-        (await t.as(finance.token).get('/v1/ledger/balances')).text,
+        (await t.as(auditor.token).get(`/v1/ledger/journal?${range()}`)).text,
+        (await t.as(auditor.token).get(`/v1/ledger/journal?${range()}&format=csv`)).text,
+        (await t.as(auditor.token).get('/v1/ledger/balances')).text,
       ];
       for (const text of outputs) {
         expect(text.length).toBeGreaterThan(50);
@@ -251,15 +257,15 @@ describe('ledger: balances, journal, append-only tables and usage counters (e2e)
     });
 
     it('a range with no postings is empty', async () => {
-      const res = await t.as(finance.token).get('/v1/ledger/journal?from=2020-01-01&to=2020-01-31');
+      const res = await t.as(auditor.token).get('/v1/ledger/journal?from=2020-01-01&to=2020-01-31');
       expect(res.status).toBe(200);
       expect(res.body).toEqual({ from: '2020-01-01', to: '2020-01-31', data: [] });
-      const csv = await t.as(finance.token).get('/v1/ledger/journal?from=2020-01-01&to=2020-01-31&format=csv');
-      expect(csvRows(csv.text)).toEqual([['day', 'account', 'currency', 'debits', 'credits', 'net']]);
+      const csv = await t.as(auditor.token).get('/v1/ledger/journal?from=2020-01-01&to=2020-01-31&format=csv');
+      expect(csvRows(csv.text)).toEqual([['period', 'account', 'currency', 'debits', 'credits', 'net']]);
     });
 
     it('filters by currency', async () => {
-      const res = await t.as(finance.token).get(`/v1/ledger/journal?${range()}&currency=GBP`);
+      const res = await t.as(auditor.token).get(`/v1/ledger/journal?${range()}&currency=GBP`);
       expect(res.status).toBe(200);
       expect(res.body.data.length).toBeGreaterThan(0);
       for (const row of res.body.data) expect(row.currency).toBe('GBP');
@@ -278,14 +284,28 @@ describe('ledger: balances, journal, append-only tables and usage counters (e2e)
       ['a lower-case currency', 'from=2026-01-01&to=2026-01-31&currency=eur', 'currency'],
       ['an unknown parameter', 'from=2026-01-01&to=2026-01-31&agentId=x', 'agentId'],
     ])('%s → 400 naming the parameter', async (_what, query, field) => {
-      expectFieldError(await t.as(finance.token).get(`/v1/ledger/journal?${query}`), field);
+      expectFieldError(await t.as(auditor.token).get(`/v1/ledger/journal?${query}`), field);
     });
 
-    it('one day is a valid range, and the journal is for finance only', async () => {
-      expect((await t.as(finance.token).get('/v1/ledger/journal?from=2026-01-01&to=2026-01-01')).status).toBe(200);
-      for (const token of [auditor.token, leader.token, agents[0].token, ADMIN_TOKEN]) {
+    it('one day is a valid range; days are the auditors’ (finance reads months), and others get 403', async () => {
+      expect((await t.as(auditor.token).get('/v1/ledger/journal?from=2026-01-01&to=2026-01-01')).status).toBe(200);
+      expectFieldError(await t.as(finance.token).get(`/v1/ledger/journal?${range()}`), 'from');
+      expect((await t.as(finance.token).get('/v1/ledger/journal')).body).toEqual({ from: null, to: null, data: [] });
+      for (const token of [leader.token, agents[0].token, ADMIN_TOKEN]) {
         expect((await t.as(token).get(`/v1/ledger/journal?${range()}`)).status).toBe(403);
       }
+    });
+
+    it('every daily read is in the audit log', async () => {
+      const before = await t.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM audit_events WHERE action = 'ledger.read'`,
+      );
+      await t.as(auditor.token).get(`/v1/ledger/journal?${range()}`);
+      await t.as(auditor.token).get('/v1/ledger/balances');
+      const after = await t.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM audit_events WHERE action = 'ledger.read'`,
+      );
+      expect(after[0].n - before[0].n).toBe(2);
     });
   });
 

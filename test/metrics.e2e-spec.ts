@@ -83,8 +83,8 @@ describe('/metrics (e2e)', () => {
     expect(types.get('leeway_credits_logged_total')).toBe('counter');
     expect(types.get('leeway_credit_reversals_total')).toBe('counter');
     expect(types.get('leeway_credit_amount_minor_units_total')).toBe('counter');
-    expect(types.get('leeway_report_jobs_total')).toBe('counter');
-    expect(types.get('leeway_report_job_duration_seconds')).toBe('histogram');
+    expect(types.get('leeway_release_jobs_total')).toBe('counter');
+    expect(types.get('leeway_release_duration_seconds')).toBe('histogram');
     for (const gauge of [
       'leeway_db_pool_connections',
       'leeway_db_pool_idle_connections',

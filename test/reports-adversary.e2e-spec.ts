@@ -40,8 +40,8 @@ describe('reports against an adversary (e2e)', () => {
       { currency: 'GBP', perCredit: 5000 },
     ]);
     const crowd: TestUser[] = [];
-    for (let i = 0; i < 9; i++) crowd.push(await createUser(t, ['agent'], { roleId: frontline, teamId: north }));
-    // Ordinary spend: nine agents, two reasons, two channels.
+    for (let i = 0; i < 14; i++) crowd.push(await createUser(t, ['agent'], { roleId: frontline, teamId: north }));
+    // Ordinary spend: fourteen agents, two reasons, two channels.
     for (const [i, agent] of crowd.entries()) {
       await give(agent, { amount: 1210 + 100 * i, reasonCode: 'late_delivery', kind: 'voucher', channel: 'phone' });
       await give(agent, { amount: 2110 + 100 * i, reasonCode: 'damaged_item', kind: 'refund', channel: 'chat' });

@@ -70,9 +70,12 @@ export class LedgerService {
         'daily journal totals are for auditors (each read is audited); finance reads closed months such as 2026-10',
       );
     }
-    if (!q.from || !q.to || !DAY.test(q.from) || !DAY.test(q.to))
-      throw DomainError.validation('to', 'a daily journal needs from and to as days such as 2026-10-03');
-    const days = (Date.parse(q.to) - Date.parse(q.from)) / 86_400_000;
+    for (const field of ['from', 'to'] as const) {
+      const value = q[field];
+      if (!value || !DAY.test(value) || new Date(`${value}T00:00:00Z`).toISOString().slice(0, 10) !== value)
+        throw DomainError.validation(field, 'a daily journal needs from and to as real days such as 2026-10-03');
+    }
+    const days = (Date.parse(q.to!) - Date.parse(q.from!)) / 86_400_000;
     if (days < 0) throw DomainError.validation('to', 'must be on or after from');
     if (days >= MAX_JOURNAL_DAYS)
       throw DomainError.validation('to', `the range may span at most ${MAX_JOURNAL_DAYS} days`);
@@ -84,12 +87,12 @@ export class LedgerService {
          SELECT local_day, credit_account, currency, 0, amount FROM postings
           WHERE local_day BETWEEN $1::date AND $2::date AND ($3::text IS NULL OR currency = $3)
        ) lines GROUP BY local_day, account, currency ORDER BY local_day, currency, account`,
-      [q.from, q.to, q.currency ?? null],
+      [q.from!, q.to!, q.currency ?? null],
     );
     await this.recordRead(actor, 'journal', { from: q.from, to: q.to, currency: q.currency ?? null });
     return {
-      from: q.from,
-      to: q.to,
+      from: q.from!,
+      to: q.to!,
       data: rows.map((r) => {
         const debits = BigInt(r.debits);
         const credits = BigInt(r.credits);

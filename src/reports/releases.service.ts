@@ -111,11 +111,12 @@ export class ReleasesService implements OnApplicationBootstrap, OnApplicationShu
    * The first month that is not yet closable: a month closes once its end lies more than the grace
    * period in the past and no transaction that began before its end still runs.
    */
-  private async closableBefore(): Promise<string> {
-    const [row]: Array<{ month: string }> = await this.dataSource.query(
+  private async closableBefore(db: { query: DataSource['query'] } = this.dataSource): Promise<string> {
+    const [row]: Array<{ month: string }> = await db.query(
       `SELECT to_char(date_trunc('month', least(now() - make_interval(secs => $2),
                                                 coalesce((SELECT min(xact_start) FROM pg_stat_activity
                                                            WHERE xact_start IS NOT NULL AND pid <> pg_backend_pid()
+                                                             AND backend_type = 'client backend'
                                                              AND datname = current_database()), now())) AT TIME ZONE $1),
                       'YYYY-MM-DD') AS month`,
       [this.config.timezone, this.config.releaseGraceSeconds],
@@ -143,7 +144,7 @@ export class ReleasesService implements OnApplicationBootstrap, OnApplicationShu
       const exists: unknown[] = await m.query(`SELECT 1 FROM month_releases WHERE month = $1`, [month]);
       if (exists.length > 0) return false;
       // Checked again under the lock: never release a month something could still record into.
-      if (month >= (await this.closableBefore())) return false;
+      if (month >= (await this.closableBefore(m))) return false;
       const started = Date.now();
       const tz = this.config.timezone;
       const entries = await repo.entryCount(m, month, tz);
