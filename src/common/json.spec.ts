@@ -36,6 +36,8 @@ describe(parseJsonBody.name, () => {
     fc.assert(
       fc.property(fc.jsonValue(), (value) => {
         const text = JSON.stringify(value);
+        // Keys that could reach object prototypes are refused on purpose (tested below).
+        fc.pre(!/"(__proto__|constructor|prototype)":/.test(text));
         expect(parseJsonBody(text)).toEqual(JSON.parse(text));
       }),
     );

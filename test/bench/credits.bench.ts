@@ -20,7 +20,7 @@ const CONNECTIONS = 32;
 const DURATION_S = Number(process.env.BENCH_SECONDS ?? 20);
 const CASES = 50_000;
 const BOOTSTRAP = `bench-${randomUUID()}`;
-// A realistic spread of reasons, kinds and channels, so report rollup rows are shared as in real traffic.
+// A realistic spread of reasons, kinds and channels, as in real traffic.
 const REASONS = ['late_delivery', 'damaged_item', 'billing_error', 'service_failure', 'long_wait'];
 const KINDS = ['refund', 'store_credit', 'voucher'];
 const CHANNELS = ['phone', 'chat', 'email'];
@@ -84,12 +84,10 @@ async function driveService(url: string, tokens: string[]): Promise<Figures> {
 }
 
 /**
- * The database work of one POST /v1/credits, statement for statement, as a pgbench script; with
- * `queued` false, the same work without the report queue row (the credit's whole share of report
- * rollup maintenance; the service running beside it folds whatever is queued, as in production).
+ * The database work of one POST /v1/credits, statement for statement, as a pgbench script.
  * (Colons in account names are written \\x3a because pgbench reads `:name` as a variable.)
  */
-const pgbenchScript = (queued: boolean) => `
+const pgbenchScript = () => `
 \\set n random(1, ${AGENTS})
 \\set c random(0, ${CASES - 1})
 \\set amount random(500, 5499)
@@ -123,13 +121,7 @@ WITH credit AS (
 ), posted AS (
   INSERT INTO postings (entry_id, entry_kind, currency, debit_account, credit_account, amount, local_day)
   SELECT credit.id, 'credit', 'EUR', E'goodwill\\x3awithin-discretion', E'remedies\\x3aowed', :amount::bigint, (now() AT TIME ZONE 'UTC')::date FROM credit
-)${
-  queued
-    ? `, queued AS (
-  INSERT INTO report_pending (credit_id, sign) SELECT id, 1 FROM credit
-)`
-    : ''
-}
+)
 SELECT id AS credit_id, recorded_at FROM credit \\gset
 UPDATE idempotency_keys SET status_code = 201, response = repeat('x', 900), credit_id = :credit_id::uuid
  WHERE user_id = :agent_id::uuid AND key = 'pgb-' || :client_id::text || '-' || :k::text;
@@ -139,12 +131,11 @@ COMMIT;
 async function drivePgbench(
   pgbench: string,
   url: string,
-  queued: boolean,
   seconds: number,
 ): Promise<{ tps: number; p50: number | null; detail: string }> {
   const u = new URL(url);
-  const script = join(tmpdir(), `leeway-credit-${process.pid}-${queued ? 'queued' : 'bare'}.sql`);
-  await writeFile(script, pgbenchScript(queued));
+  const script = join(tmpdir(), `leeway-credit-${process.pid}.sql`);
+  await writeFile(script, pgbenchScript());
   const args = [
     '-n',
     // Extended protocol with unnamed statements: what node-postgres sends for parameterised queries.
@@ -221,31 +212,10 @@ async function main(): Promise<void> {
       await client.query(`INSERT INTO bench_agents VALUES ($1, $2)`, [row.n, row.token_hash]);
     }
     await client.end();
-    const pg = await drivePgbench(pgbench, db.url, true, DURATION_S);
+    const pg = await drivePgbench(pgbench, db.url, DURATION_S);
     console.log(`pgbench  : ${pg.tps.toFixed(0)} tps  latency avg ${pg.p50} ms  (same statements, same server)`);
     console.log(`ratio    : ${(svc.rate / pg.tps).toFixed(2)} (service credits/s ÷ pgbench tps; target ≥ 0.5)`);
 
-    // What report rollup maintenance costs the write path: the same statements with and without the
-    // queue row, alternating so that machine noise falls on both sides alike, while the service folds.
-    const with_: number[] = [];
-    const without: number[] = [];
-    const slice = Math.max(3, Math.round(DURATION_S / 2));
-    for (let round = 0; round < 3; round++) {
-      without.push((await drivePgbench(pgbench, db.url, false, slice)).tps);
-      with_.push((await drivePgbench(pgbench, db.url, true, slice)).tps);
-    }
-    const total = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
-    const cost = 1 - total(with_) / total(without);
-    const list = (xs: number[]) => xs.map((x) => x.toFixed(0)).join('/');
-    console.log(
-      `rollups  : ${list(without)} tps without the queue row, ${list(with_)} tps with it (${slice}s rounds, service folding): ` +
-        `${(cost * 100).toFixed(1)}% of write throughput (target ≤ 15%)`,
-    );
-    const lag = new Client({ connectionString: db.url });
-    await lag.connect();
-    const [{ n }] = (await lag.query(`SELECT count(*)::int AS n FROM report_pending`)).rows;
-    await lag.end();
-    console.log(`queue    : ${n} change(s) still queued right after the last round (folded every second)`);
     console.log(
       `verdict  : errors ${svc.errors + svc.non2xx === 0 ? 'none' : 'SOME'}, p99 ${svc.p99 < 100 ? '<' : '≥'} 100 ms`,
     );

@@ -1,7 +1,9 @@
 /**
  * bench:reports — seeds a large history (default 10,000,000 credits, 1,000 agents, 365 days) into a
- * fresh embedded PostgreSQL, starts the service on it, and times three reports over HTTP beside the
- * plain GROUP BY over the credits table that answers the same question, in the same run.
+ * fresh embedded PostgreSQL, releases every closed month (timing each), starts the service on it,
+ * times reports over HTTP beside the plain GROUP BY over the credits table that answers the same
+ * question, in the same run, and prints the share of each month's spend that rows show for every
+ * single key and pair of keys (the rest is notShown).
  *
  *   BENCH_CREDITS=10000000 BENCH_AGENTS=1000 BENCH_DAYS=365 BENCH_RUNS=15 npm run bench:reports
  *
@@ -16,6 +18,8 @@ import { Client } from 'pg';
 import { checkInvariants } from '../../src/ledger/invariants';
 import { createDataSource } from '../../src/database/data-source';
 import { runMigrations } from '../../src/database/migrate';
+import { loadConfig } from '../../src/config/config';
+import { ReleasesService } from '../../src/reports/releases.service';
 import { seed } from '../../src/seed/seed';
 import { freshDatabase, startService } from './bench-support';
 
@@ -64,6 +68,18 @@ async function main(): Promise<void> {
         `seeded ${summary.credits} credits (${summary.reversals} reversed) in ${((Date.now() - started) / 1000).toFixed(0)} s`,
       );
     }
+    // Release every closed month, one at a time, as the service would on first read.
+    const releases = new ReleasesService(ds, loadConfig({}));
+    const due = (await releases.months()).filter((m) => m.state === 'due');
+    for (const m of due) {
+      const [{ n }] = await q.query(
+        `SELECT count(*)::int AS n FROM credits WHERE recorded_at >= $1::date AND recorded_at < ($1::date + interval '1 month')`,
+        [`${m.month}-01`],
+      );
+      const started = Date.now();
+      await releases.release(`${m.month}-01`);
+      console.log(`released ${m.month}: ${n} credits in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    }
     const checking = Date.now();
     const invariants = await checkInvariants(q);
     const broken = invariants.filter((r) => !r.ok);
@@ -81,9 +97,11 @@ async function main(): Promise<void> {
       [hashToken(token)],
     );
     // "The year": the last twelve complete months.
-    const [{ from, to }] = await q.query(
-      `SELECT (date_trunc('month', current_date) - interval '12 months')::date::text AS from,
-              (date_trunc('month', current_date) - interval '1 day')::date::text AS to`,
+    const [{ from, to, first, last }] = await q.query(
+      `SELECT to_char(date_trunc('month', current_date) - interval '12 months', 'YYYY-MM') AS from,
+              to_char(date_trunc('month', current_date) - interval '1 month', 'YYYY-MM') AS to,
+              (date_trunc('month', current_date) - interval '12 months')::date::text AS first,
+              (date_trunc('month', current_date) - interval '1 day')::date::text AS last`,
     );
     await q.release();
     await ds.destroy();
@@ -95,9 +113,12 @@ async function main(): Promise<void> {
       const get = async (path: string) => {
         const res = await fetch(`${service.url}${path}`, { headers: { authorization: `Bearer ${token}` } });
         if (res.status !== 200) throw new Error(`${path} → ${res.status} ${await res.text()}`);
-        return (await res.json()) as { rows: unknown[] };
+        return (await res.json()) as {
+          rows: Array<{ currency: string; amount: number; period?: string }>;
+          totals: Array<{ currency: string; amount: number }>;
+        };
       };
-      const live = `FROM credits c WHERE c.local_day BETWEEN '${from}' AND '${to}'
+      const live = `FROM credits c WHERE c.recorded_at >= '${first}' AND c.recorded_at < '${last}'::date + 1
                       AND NOT EXISTS (SELECT 1 FROM credit_reversals r WHERE r.credit_id = c.id)`;
       const cases = [
         {
@@ -129,6 +150,32 @@ async function main(): Promise<void> {
         const scan = await time(SCAN_RUNS, () => client.query(c.scan));
         console.log(
           `  ${c.name.padEnd(38)} report ${report.toFixed(1).padStart(7)} ms   scan ${scan.toFixed(0).padStart(6)} ms   ${(scan / report).toFixed(1)}× faster   (${body.rows.length} rows)`,
+        );
+      }
+      // How much of each month's spend shows in rows, per grouping (the rest is in notShown).
+      const keys = ['role', 'reason', 'kind', 'channel', 'team'];
+      const groupings = [...keys.map((k) => [k]), ...keys.flatMap((a, i) => keys.slice(i + 1).map((b) => [a, b]))];
+      const listed = (await (
+        await fetch(`${service.url}/v1/reports/months`, { headers: { authorization: `Bearer ${token}` } })
+      ).json()) as { data: Array<{ month: string; state: string }> };
+      const released = listed.data
+        .filter((m) => m.state === 'released' && m.month >= from && m.month <= to)
+        .map((m) => m.month);
+      console.log(`share of each month's EUR spend shown in rows (mean over months, lowest month), ${AGENTS} agents:`);
+      for (const g of groupings) {
+        const body = await get(`/v1/reports/spend?from=${from}&to=${to}&period=month&groupBy=${g.join(',')}`);
+        const perMonth = new Map<string, number>();
+        for (const r of body.rows)
+          if (r.currency === 'EUR') perMonth.set(r.period!, (perMonth.get(r.period!) ?? 0) + r.amount);
+        const totals = await Promise.all(
+          [...perMonth.keys()].map(async (m) => {
+            const t = await get(`/v1/reports/spend?from=${m}&to=${m}`);
+            return (perMonth.get(m) ?? 0) / (t.totals.find((x) => x.currency === 'EUR')?.amount ?? 1);
+          }),
+        );
+        const mean = totals.reduce((s2, v) => s2 + v, 0) / Math.max(1, totals.length);
+        console.log(
+          `  ${g.join(' × ').padEnd(18)} ${(mean * 100).toFixed(1).padStart(5)}%   lowest ${(Math.min(...totals) * 100).toFixed(1)}%`,
         );
       }
     } finally {
