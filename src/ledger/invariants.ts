@@ -12,18 +12,6 @@ export interface InvariantResult {
   sample: unknown[];
 }
 
-/** A TypeORM DataSource or QueryRunner, or a bare pg Client. */
-export interface Querier {
-  query(sql: string, params?: unknown[]): Promise<any>;
-}
-
-export interface InvariantResult {
-  name: string;
-  ok: boolean;
-  /** Up to a few offending rows, for the message. */
-  sample: unknown[];
-}
-
 /**
  * Everything the ledger promises about itself, checked against a recomputation from credits and
  * reversals alone. Each check is one statement, so it is exact even while credits are being

@@ -4,9 +4,10 @@ import { DomainError } from '../common/domain-error';
 import { APP_CONFIG, AppConfig } from '../config/config';
 import { LIMIT_KEYS } from '../roles/limits';
 import { combineHistograms, Histogram, percentileEdge } from './limit-fit-buckets';
-import { Block, GroupKey, passesRules, ROLLUP_ORDER } from './release-rule';
+import { Block, BlockFigures, GroupKey, passesRules, ROLLUP_ORDER } from './release-rule';
 import { PeriodBlock, sumBlocks, SumRow } from './release-sums';
-import { MonthStatus, nextMonth, ReleasesService } from './releases.service';
+import { LimitFitCounts } from './releases.repository';
+import { MonthStatus, ReleasesService } from './releases.service';
 
 export type ReleasePeriod = 'none' | 'month' | 'quarter' | 'year';
 
@@ -15,14 +16,7 @@ export interface Named {
   name: string | null;
 }
 
-export interface ReleaseFigures {
-  credits: number;
-  reversals: number;
-  amount: bigint;
-  withinDiscretion: bigint | null;
-  overrun: bigint | null;
-  creditsWithOverrun: number | null;
-}
+export type ReleaseFigures = BlockFigures;
 
 export interface ReleaseSpendRow extends ReleaseFigures {
   period?: string;
@@ -49,7 +43,6 @@ export interface ReleaseSpendReport {
   withheld: Array<{ month: string; currency: string }>;
 }
 
-const MONTH = /^\d{4}-(0[1-9]|1[0-2])$/;
 const MAX_MONTHS = 120;
 
 /** Every report, read from closed-month releases only. */
@@ -208,19 +201,9 @@ export class ReleaseReader {
       `SELECT id, name FROM roles ORDER BY name, id`,
     );
     if (!range) return { minCohort: this.config.minCohort, from: null, to: null, rows: [] };
-    const stored: Array<{
-      role_id: string;
-      currency: string;
-      credits: number;
-      bucket_edges: string[];
-      bucket_credits: number[];
-      over_per_credit: number;
-      with_overrun: number;
-      bound_per_credit: number;
-      bound_per_case: number;
-      bound_per_agent_day: number;
-      bound_per_agent_month: number;
-    }> = await this.dataSource.query(
+    const stored: Array<
+      Omit<LimitFitCounts, 'agents'> & { currency: string; bucket_edges: string[]; bucket_credits: number[] }
+    > = await this.dataSource.query(
       `SELECT role_id, currency, credits, bucket_edges::text[], bucket_credits, over_per_credit, with_overrun,
               bound_per_credit, bound_per_case, bound_per_agent_day, bound_per_agent_month
          FROM release_limit_fit
@@ -466,4 +449,3 @@ function share(part: number, whole: number): number {
   return whole === 0 ? 0 : Math.round((part / whole) * 10_000) / 10_000;
 }
 
-export { MONTH, nextMonth };
