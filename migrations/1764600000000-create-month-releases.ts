@@ -1,6 +1,13 @@
 import { MigrationInterface, QueryRunner } from 'typeorm';
 
-const FROZEN = ['month_releases', 'release_currencies', 'release_blocks', 'release_limit_fit', 'release_journal'];
+const FROZEN = [
+  'month_releases',
+  'release_currencies',
+  'release_blocks',
+  'release_rows',
+  'release_limit_fit',
+  'release_journal',
+];
 
 /**
  * Closed-month releases: what every report reads. A month's release is computed once, after the
@@ -12,6 +19,9 @@ const FROZEN = ['month_releases', 'release_currencies', 'release_blocks', 'relea
  * - release_currencies: per month and currency, whether anything could be published.
  * - release_blocks: the published blocks; `keys` names the group keys a block carries (its entries
  *   all share them), the key columns hold their values (NULL is a value: no team, no role).
+ * - release_rows: the blocks summed once per grouping (`grouping` is a bit mask over role, reason,
+ *   kind, channel, team), so a report adds up a few stored rows per month instead of every block;
+ *   `not_shown` marks the line of blocks too coarse for that grouping.
  * - release_limit_fit: per month × role × currency (roles with at least minCohort agents that month),
  *   a histogram on 1-2-5 bucket edges whose buckets each cover minCohort agents, and counts from each
  *   credit's own limits snapshot.
@@ -69,6 +79,29 @@ export class CreateMonthReleases1764600000000 implements MigrationInterface {
         CONSTRAINT release_blocks_split_ck CHECK (
           (within_discretion IS NULL) = (overrun IS NULL) AND (overrun IS NULL) = (credits_with_overrun IS NULL)
           AND (overrun IS NULL OR within_discretion + overrun = amount))
+      )`);
+    await q.query(`
+      CREATE TABLE release_rows (
+        grouping smallint NOT NULL,
+        month date NOT NULL,
+        currency char(3) NOT NULL,
+        row integer NOT NULL,
+        not_shown boolean NOT NULL,
+        role_id uuid,
+        team_id uuid,
+        reason_code text,
+        credit_kind text,
+        channel text,
+        blocks integer NOT NULL,
+        credits integer NOT NULL,
+        reversals integer NOT NULL,
+        amount bigint NOT NULL,
+        within_discretion bigint,
+        overrun bigint,
+        credits_with_overrun integer,
+        CONSTRAINT release_rows_pk PRIMARY KEY (grouping, month, currency, row),
+        CONSTRAINT release_rows_currency_fk FOREIGN KEY (month, currency) REFERENCES release_currencies (month, currency),
+        CONSTRAINT release_rows_grouping_ck CHECK (grouping BETWEEN 0 AND 31)
       )`);
     await q.query(`
       CREATE TABLE release_limit_fit (

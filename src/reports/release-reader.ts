@@ -4,8 +4,8 @@ import { DomainError } from '../common/domain-error';
 import { APP_CONFIG, AppConfig } from '../config/config';
 import { LIMIT_KEYS } from '../roles/limits';
 import { combineHistograms, Histogram, percentileEdge } from './limit-fit-buckets';
-import { Block, BlockFigures, GroupKey, passesRules, ROLLUP_ORDER } from './release-rule';
-import { PeriodBlock, sumBlocks, SumRow } from './release-sums';
+import { BlockFigures, GroupKey, passesRules, ROLLUP_ORDER } from './release-rule';
+import { SumRow } from './release-sums';
 import { LimitFitCounts } from './releases.repository';
 import { MonthStatus, ReleasesService } from './releases.service';
 
@@ -104,8 +104,7 @@ export class ReleaseReader {
       ...(q.currency ? { currency: q.currency } : {}),
     };
     if (!range) return { ...base, from: null, to: null, rows: [], notShown: [], totals: [], withheld: [] };
-    const blocks = await this.blocks(range.from, range.to, q.period, q.currency);
-    const sums = sumBlocks(blocks, q.groupBy);
+    const sums = await this.sums(range.from, range.to, q.period, q.groupBy, q.currency);
     const names = await this.names();
     const withheld: Array<{ month: string; currency: string }> = await this.dataSource.query(
       `SELECT to_char(month, 'YYYY-MM') AS month, currency FROM release_currencies
@@ -138,32 +137,37 @@ export class ReleaseReader {
     return { ...labelled, ...out };
   }
 
-  private async blocks(from: string, to: string, period: ReleasePeriod, currency?: string): Promise<PeriodBlock[]> {
-    const rows: Array<{
-      month: string;
-      currency: string;
-      kind: Block['kind'];
-      keys: string[];
-      role_id: string | null;
-      team_id: string | null;
-      reason_code: string | null;
-      credit_kind: string | null;
-      channel: string | null;
-      credits: number;
-      reversals: number;
-      amount: string;
-      within_discretion: string | null;
-      overrun: string | null;
-      credits_with_overrun: number | null;
-    }> = await this.dataSource.query(
-      `SELECT to_char(month, 'YYYY-MM') AS month, currency, kind, keys, role_id, team_id, reason_code, credit_kind,
-              channel, credits, reversals, amount::text, within_discretion::text, overrun::text, credits_with_overrun
-         FROM release_blocks
-        WHERE month BETWEEN $1::date AND $2::date AND ($3::text IS NULL OR currency = $3)
-        ORDER BY month, currency, block`,
-      [`${from}-01`, `${to}-01`, currency ?? null],
-    );
-    return rows.map((r) => {
+  /**
+   * Rows, notShown lines and totals over the months: each month stored its rows per grouping once
+   * (sums of whole blocks, see ReleasesService), so a report adds a few rows per month. A withheld
+   * split in any part withholds the sum's split.
+   */
+  private async sums(from: string, to: string, period: ReleasePeriod, groupBy: GroupKey[], currency?: string) {
+    const grouping = ROLLUP_ORDER.reduce((mask, key, i) => (groupBy.includes(key) ? mask | (1 << i) : mask), 0);
+    const label = PERIOD_SQL[period];
+    const read = (mask: number, notShown: boolean, keyed: boolean): Promise<StoredSumRow[]> =>
+      this.dataSource.query(
+        `SELECT ${keyed ? label : 'NULL'} AS period, currency,
+                ${keyed ? 'role_id, team_id, reason_code, credit_kind, channel' : 'NULL AS role_id, NULL AS team_id, NULL AS reason_code, NULL AS credit_kind, NULL AS channel'},
+                sum(blocks)::int AS blocks, sum(credits)::int AS credits, sum(reversals)::int AS reversals,
+                sum(amount)::text AS amount,
+                CASE WHEN bool_and(overrun IS NOT NULL) THEN sum(within_discretion)::text END AS within_discretion,
+                CASE WHEN bool_and(overrun IS NOT NULL) THEN sum(overrun)::text END AS overrun,
+                CASE WHEN bool_and(overrun IS NOT NULL) THEN sum(credits_with_overrun)::int END AS credits_with_overrun
+           FROM release_rows
+          WHERE grouping = $1 AND not_shown = $2 AND month BETWEEN $3::date AND $4::date
+            AND ($5::text IS NULL OR currency = $5)
+          GROUP BY 1, 2, 3, 4, 5, 6, 7
+          ORDER BY 1, 2, 3, 4, 5, 6, 7`,
+        [mask, notShown, `${from}-01`, `${to}-01`, currency ?? null],
+      );
+    const [rows, notShown, totals] = await Promise.all([
+      read(grouping, false, true),
+      read(grouping, true, false),
+      read(0, false, false),
+    ]);
+    const toSum = (r: StoredSumRow): SumRow => {
+      const keys: Partial<Record<GroupKey, string | null>> = {};
       const values: Record<GroupKey, string | null> = {
         role: r.role_id,
         team: r.team_id,
@@ -171,21 +175,22 @@ export class ReleaseReader {
         kind: r.credit_kind,
         channel: r.channel,
       };
-      const keys: Partial<Record<GroupKey, string | null>> = {};
-      for (const k of ROLLUP_ORDER) if (r.keys.includes(k)) keys[k] = values[k];
+      for (const key of groupBy) keys[key] = values[key];
+      const big = (v: string | null) => (v === null ? null : BigInt(v));
       return {
-        period: periodOf(r.month, period),
+        period: r.period,
         currency: r.currency,
-        kind: r.kind,
         keys,
+        blocks: r.blocks,
         credits: r.credits,
         reversals: r.reversals,
         amount: BigInt(r.amount),
-        withinDiscretion: r.within_discretion === null ? null : BigInt(r.within_discretion),
-        overrun: r.overrun === null ? null : BigInt(r.overrun),
+        withinDiscretion: big(r.within_discretion),
+        overrun: big(r.overrun),
         creditsWithOverrun: r.credits_with_overrun,
       };
-    });
+    };
+    return { rows: rows.map(toSum), notShown: notShown.map(toSum), totals: totals.map(toSum) };
   }
 
   private async names(): Promise<Map<string, string>> {
@@ -412,6 +417,30 @@ export class ReleaseReader {
 
 const GROUP_KEY_ORDER: GroupKey[] = ['reason', 'kind', 'role', 'team', 'channel'];
 
+const PERIOD_SQL: Record<ReleasePeriod, string> = {
+  none: 'NULL',
+  month: `to_char(month, 'YYYY-MM')`,
+  quarter: `to_char(month, 'YYYY-"Q"Q')`,
+  year: `to_char(month, 'YYYY')`,
+};
+
+interface StoredSumRow {
+  period: string | null;
+  currency: string;
+  role_id: string | null;
+  team_id: string | null;
+  reason_code: string | null;
+  credit_kind: string | null;
+  channel: string | null;
+  blocks: number;
+  credits: number;
+  reversals: number;
+  amount: string;
+  within_discretion: string | null;
+  overrun: string | null;
+  credits_with_overrun: number | null;
+}
+
 function figures(r: SumRow): ReleaseFigures {
   return {
     credits: r.credits,
@@ -421,13 +450,6 @@ function figures(r: SumRow): ReleaseFigures {
     overrun: r.overrun,
     creditsWithOverrun: r.creditsWithOverrun,
   };
-}
-
-function periodOf(month: string, period: ReleasePeriod): string | null {
-  if (period === 'none') return null;
-  if (period === 'month') return month;
-  const [y, m] = month.split('-').map(Number);
-  return period === 'quarter' ? `${y}-Q${Math.ceil(m / 3)}` : String(y);
 }
 
 function shiftMonth(month: string, by: number): string {
@@ -448,4 +470,3 @@ function sumOf<T extends Record<K, number>, K extends string>(rows: T[], key: K)
 function share(part: number, whole: number): number {
   return whole === 0 ? 0 : Math.round((part / whole) * 10_000) / 10_000;
 }
-

@@ -1,6 +1,8 @@
 import { EntityManager } from 'typeorm';
+import { ACCOUNTS } from '../credits/credit-kinds';
 import { Block, CellInput, KeyValues, ROLLUP_ORDER } from './release-rule';
 import { Histogram } from './limit-fit-buckets';
+import { SumRow } from './release-sums';
 
 /** A month as the first day of it, `2026-11-01`; its instants come from LEEWAY_TIMEZONE. */
 export type MonthStart = string;
@@ -24,6 +26,7 @@ const MONTH_ENTRIES = `
   )`;
 
 interface ShareRow {
+  currency: string;
   role_id: string | null;
   team_id: string | null;
   reason_code: string;
@@ -36,6 +39,19 @@ interface ShareRow {
   within: string;
   overrun: string;
   with_overrun: number;
+  credit_within: string;
+  credit_overrun: string;
+  credit_amount: string;
+  reversed_within: string;
+  reversed_overrun: string;
+  reversed_amount: string;
+}
+
+export interface MonthEntries {
+  byCurrency: Map<string, CellInput[]>;
+  /** Per currency, account and agent: what the month's entries debited and credited. */
+  journal: JournalLine[];
+  entries: number;
 }
 
 export interface BucketRow {
@@ -65,47 +81,45 @@ export interface JournalLine {
   credit: string;
 }
 
-export interface StoredBlock extends Block {
-  month: MonthStart;
-  currency: string;
+/** One grouping's row (or notShown line) of one currency-month: a sum of whole blocks. */
+export interface StoredRow extends SumRow {
+  grouping: number;
+  row: number;
+  notShown: boolean;
 }
 
 /** The statements behind releases; no business rule lives here. */
 export const releasesRepository = {
-  async currencies(m: EntityManager, month: MonthStart, timezone: string): Promise<string[]> {
-    const rows: Array<{ currency: string }> = await m.query(
-      `${MONTH_ENTRIES} SELECT DISTINCT currency FROM entries ORDER BY currency`,
-      [month, timezone],
-    );
-    return rows.map((r) => r.currency);
-  },
-
-  async entryCount(m: EntityManager, month: MonthStart, timezone: string): Promise<number> {
-    const [row]: Array<{ n: string }> = await m.query(`${MONTH_ENTRIES} SELECT count(*)::text AS n FROM entries`, [
-      month,
-      timezone,
-    ]);
-    return Number(row.n);
-  },
-
-  /** Each agent's net contribution to each cell of one currency-month. */
-  async cells(m: EntityManager, month: MonthStart, timezone: string, currency: string): Promise<CellInput[]> {
+  /**
+   * One pass over the month's entries: each agent's net contribution to each cell of each currency,
+   * and the gross amounts their postings moved (credits post within, overrun and amount one way,
+   * reversals the other way; the invariant checks hold the postings to exactly that).
+   */
+  async month(m: EntityManager, month: MonthStart, timezone: string): Promise<MonthEntries> {
     const rows: ShareRow[] = await m.query(
       `${MONTH_ENTRIES}
-       SELECT role_id, team_id, reason_code, kind, channel, agent_id,
+       SELECT currency, role_id, team_id, reason_code, kind, channel, agent_id,
               count(*) FILTER (WHERE sign > 0)::int AS credits,
               count(*) FILTER (WHERE sign < 0)::int AS reversals,
               sum(sign * amount)::text AS amount,
               sum(sign * within_discretion)::text AS within,
               sum(sign * overrun)::text AS overrun,
-              sum(sign * (overrun > 0)::int)::int AS with_overrun
-         FROM entries WHERE currency = $3
-        GROUP BY role_id, team_id, reason_code, kind, channel, agent_id
-        ORDER BY role_id, reason_code, kind, channel, team_id`,
-      [month, timezone, currency],
+              sum(sign * (overrun > 0)::int)::int AS with_overrun,
+              coalesce(sum(within_discretion) FILTER (WHERE sign > 0), 0)::text AS credit_within,
+              coalesce(sum(overrun) FILTER (WHERE sign > 0), 0)::text AS credit_overrun,
+              coalesce(sum(amount) FILTER (WHERE sign > 0), 0)::text AS credit_amount,
+              coalesce(sum(within_discretion) FILTER (WHERE sign < 0), 0)::text AS reversed_within,
+              coalesce(sum(overrun) FILTER (WHERE sign < 0), 0)::text AS reversed_overrun,
+              coalesce(sum(amount) FILTER (WHERE sign < 0), 0)::text AS reversed_amount
+         FROM entries
+        GROUP BY currency, role_id, team_id, reason_code, kind, channel, agent_id`,
+      [month, timezone],
     );
-    const cells = new Map<string, CellInput>();
+    const cells = new Map<string, Map<string, CellInput>>();
+    const journal: JournalLine[] = [];
+    let entries = 0;
     for (const r of rows) {
+      entries += r.credits + r.reversals;
       const keys: KeyValues = {
         role: r.role_id,
         reason: r.reason_code,
@@ -114,8 +128,10 @@ export const releasesRepository = {
         team: r.team_id,
       };
       const id = ROLLUP_ORDER.map((k) => keys[k] ?? '\u0000').join('\u0001');
-      let cell = cells.get(id);
-      if (!cell) cells.set(id, (cell = { keys, shares: [] }));
+      let byCell = cells.get(r.currency);
+      if (!byCell) cells.set(r.currency, (byCell = new Map()));
+      let cell = byCell.get(id);
+      if (!cell) byCell.set(id, (cell = { keys, shares: [] }));
       cell.shares.push({
         agent: r.agent_id,
         credits: r.credits,
@@ -125,8 +141,16 @@ export const releasesRepository = {
         overrun: BigInt(r.overrun),
         creditsWithOverrun: r.with_overrun,
       });
+      const line = (account: string, debit: string, credit: string) =>
+        journal.push({ currency: r.currency, account, agent_id: r.agent_id, debit, credit });
+      line(ACCOUNTS.within, r.credit_within, r.reversed_within);
+      line(ACCOUNTS.overrun, r.credit_overrun, r.reversed_overrun);
+      line(ACCOUNTS.owed, r.reversed_amount, r.credit_amount);
     }
-    return [...cells.values()];
+    const byCurrency = new Map(
+      [...cells].sort(([a], [b]) => (a < b ? -1 : 1)).map(([c, byCell]) => [c, [...byCell.values()]]),
+    );
+    return { byCurrency, journal, entries };
   },
 
   /** Credits (not reversals) of the month per role, ladder bucket and agent, for limit fit. */
@@ -176,34 +200,6 @@ export const releasesRepository = {
         WHERE e.currency = $3 AND e.sign > 0 AND e.role_id IS NOT NULL
         GROUP BY e.role_id ORDER BY e.role_id`,
       [month, timezone, currency],
-    );
-  },
-
-  /** Gross debits and credits of the month's postings per account and the agent behind each entry. */
-  async journal(m: EntityManager, month: MonthStart, timezone: string): Promise<JournalLine[]> {
-    return m.query(
-      `WITH bounds AS (
-         SELECT ($1::date::timestamp AT TIME ZONE $2) AS lo,
-                (($1::date + interval '1 month')::timestamp AT TIME ZONE $2) AS hi
-       ), lines AS (
-         SELECT p.currency, p.debit_account AS account, p.amount AS debit, 0::bigint AS credit,
-                coalesce(c.agent_id, rc.agent_id) AS agent_id
-           FROM postings p CROSS JOIN bounds
-           LEFT JOIN credits c ON p.entry_kind = 'credit' AND c.id = p.entry_id
-           LEFT JOIN credit_reversals r ON p.entry_kind = 'reversal' AND r.id = p.entry_id
-           LEFT JOIN credits rc ON rc.id = r.credit_id
-          WHERE p.posted_at >= bounds.lo AND p.posted_at < bounds.hi
-         UNION ALL
-         SELECT p.currency, p.credit_account, 0, p.amount, coalesce(c.agent_id, rc.agent_id)
-           FROM postings p CROSS JOIN bounds
-           LEFT JOIN credits c ON p.entry_kind = 'credit' AND c.id = p.entry_id
-           LEFT JOIN credit_reversals r ON p.entry_kind = 'reversal' AND r.id = p.entry_id
-           LEFT JOIN credits rc ON rc.id = r.credit_id
-          WHERE p.posted_at >= bounds.lo AND p.posted_at < bounds.hi
-       )
-       SELECT currency, account, agent_id, sum(debit)::text AS debit, sum(credit)::text AS credit
-         FROM lines GROUP BY currency, account, agent_id ORDER BY currency, account`,
-      [month, timezone],
     );
   },
 
@@ -263,6 +259,45 @@ export const releasesRepository = {
               within_discretion: b.withinDiscretion?.toString() ?? null,
               overrun: b.overrun?.toString() ?? null,
               credits_with_overrun: b.creditsWithOverrun,
+            })),
+          ),
+        ],
+      );
+    }
+  },
+
+  async insertRows(m: EntityManager, month: MonthStart, currency: string, rows: StoredRow[]): Promise<void> {
+    for (let start = 0; start < rows.length; start += 5000) {
+      const slice = rows.slice(start, start + 5000);
+      await m.query(
+        `INSERT INTO release_rows (grouping, month, currency, row, not_shown, role_id, team_id, reason_code, credit_kind,
+                                   channel, blocks, credits, reversals, amount, within_discretion, overrun,
+                                   credits_with_overrun)
+         SELECT r.grouping, $1, $2, r.row, r.not_shown, r.role_id, r.team_id, r.reason_code, r.credit_kind, r.channel,
+                r.blocks, r.credits, r.reversals, r.amount, r.within_discretion, r.overrun, r.credits_with_overrun
+           FROM jsonb_to_recordset($3::jsonb) AS r(grouping smallint, row int, not_shown boolean, role_id uuid,
+                team_id uuid, reason_code text, credit_kind text, channel text, blocks int, credits int, reversals int,
+                amount bigint, within_discretion bigint, overrun bigint, credits_with_overrun int)`,
+        [
+          month,
+          currency,
+          JSON.stringify(
+            slice.map((r) => ({
+              grouping: r.grouping,
+              row: r.row,
+              not_shown: r.notShown,
+              role_id: r.keys.role ?? null,
+              team_id: r.keys.team ?? null,
+              reason_code: r.keys.reason ?? null,
+              credit_kind: r.keys.kind ?? null,
+              channel: r.keys.channel ?? null,
+              blocks: r.blocks,
+              credits: r.credits,
+              reversals: r.reversals,
+              amount: r.amount.toString(),
+              within_discretion: r.withinDiscretion?.toString() ?? null,
+              overrun: r.overrun?.toString() ?? null,
+              credits_with_overrun: r.creditsWithOverrun,
             })),
           ),
         ],

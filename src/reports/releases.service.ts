@@ -4,8 +4,9 @@ import { minorUnitsOf } from '../common/money';
 import { APP_CONFIG, AppConfig } from '../config/config';
 import { MetricsService } from '../metrics/metrics.service';
 import { Histogram, mergeBuckets } from './limit-fit-buckets';
-import { passesRules, releaseCurrencyMonth, ReleaseRules } from './release-rule';
-import { LimitFitCounts, MonthStart, releasesRepository as repo } from './releases.repository';
+import { Block, CellInput, passesRules, releaseCurrencyMonth, ReleaseRules, ROLLUP_ORDER } from './release-rule';
+import { sumBlocks } from './release-sums';
+import { JournalLine, LimitFitCounts, MonthStart, releasesRepository as repo, StoredRow } from './releases.repository';
 
 export type MonthState = 'released' | 'due' | 'awaiting_close' | 'open';
 
@@ -139,7 +140,8 @@ export class ReleasesService implements OnApplicationBootstrap, OnApplicationShu
 
   private releaseOnce(month: MonthStart): Promise<boolean> {
     return this.dataSource.transaction(async (m) => {
-      await m.query(`SET LOCAL statement_timeout = '10min'`);
+      // A month is grouped in one pass of hash aggregation: let it stay in memory.
+      await m.query(`SET LOCAL statement_timeout = '10min'; SET LOCAL work_mem = '256MB'`);
       await m.query(`SELECT pg_advisory_xact_lock(hashtext('leeway.release'), $1)`, [monthNumber(month)]);
       const exists: unknown[] = await m.query(`SELECT 1 FROM month_releases WHERE month = $1`, [month]);
       if (exists.length > 0) return false;
@@ -147,20 +149,20 @@ export class ReleasesService implements OnApplicationBootstrap, OnApplicationShu
       if (month >= (await this.closableBefore(m))) return false;
       const started = Date.now();
       const tz = this.config.timezone;
-      const entries = await repo.entryCount(m, month, tz);
+      const { byCurrency, journal: lines, entries } = await repo.month(m, month, tz);
       const currencies = [];
-      for (const currency of await repo.currencies(m, month, tz)) {
-        currencies.push({ currency, ...(await this.computeCurrency(m, month, currency)) });
+      for (const [currency, cells] of byCurrency) {
+        currencies.push({ currency, ...(await this.computeCurrency(m, month, currency, cells)) });
       }
-      const journal = await this.computeJournal(
-        m,
-        month,
+      const journal = this.computeJournal(
+        lines,
         new Map(currencies.map((c) => [c.currency, { published: c.release.published, splitShown: c.splitShown }])),
       );
       await repo.insertRelease(m, { month, timezone: tz, ...this.rules, entries, ms: Date.now() - started });
       for (const c of currencies) {
         await repo.insertCurrency(m, month, c.currency, c.release.published);
         await repo.insertBlocks(m, month, c.currency, c.release.blocks);
+        await repo.insertRows(m, month, c.currency, rowsOf(c.release.blocks, c.currency));
         for (const f of c.limitFit) await repo.insertLimitFit(m, month, c.currency, f.counts, f.histogram);
       }
       for (const line of journal) await repo.insertJournal(m, month, line);
@@ -170,9 +172,9 @@ export class ReleasesService implements OnApplicationBootstrap, OnApplicationShu
   }
 
   /** Blocks and limit fit of one currency-month, and whether every published block shows its split. */
-  private async computeCurrency(m: EntityManager, month: MonthStart, currency: string) {
+  private async computeCurrency(m: EntityManager, month: MonthStart, currency: string, cells: CellInput[]) {
     const tz = this.config.timezone;
-    const release = releaseCurrencyMonth(await repo.cells(m, month, tz, currency), this.rules);
+    const release = releaseCurrencyMonth(cells, this.rules);
     const digits = minorUnitsOf(currency);
     const buckets = await repo.buckets(m, month, tz, currency, 10n ** BigInt(digits));
     const limitFit: Array<{ counts: LimitFitCounts; histogram: Histogram }> = [];
@@ -197,12 +199,12 @@ export class ReleasesService implements OnApplicationBootstrap, OnApplicationShu
    * covers minCohort agents; the two goodwill accounts as one line unless the spend release shows
    * every split (otherwise their difference would reveal a withheld split).
    */
-  private async computeJournal(m: EntityManager, month: MonthStart, shown: Map<string, CurrencyOutcome>) {
+  private computeJournal(lines: JournalLine[], shown: Map<string, CurrencyOutcome>) {
     const sides = new Map<
       string,
       { currency: string; account: string; debit: Map<string, bigint>; credit: Map<string, bigint> }
     >();
-    for (const r of await repo.journal(m, month, this.config.timezone)) {
+    for (const r of lines) {
       const outcome = shown.get(r.currency);
       const account = outcome?.splitShown ? r.account : GOODWILL.includes(r.account) ? GOODWILL_MERGED : r.account;
       const id = `${r.currency} ${account}`;
@@ -246,6 +248,21 @@ function total(map: Map<string, bigint>): bigint {
 
 function nonZero(map: Map<string, bigint>): Map<string, bigint> {
   return new Map([...map].filter(([, v]) => v !== 0n));
+}
+
+/** Every grouping's rows and notShown line of one currency-month, summed once from its blocks. */
+function rowsOf(blocks: Block[], currency: string): StoredRow[] {
+  const out: StoredRow[] = [];
+  for (let grouping = 0; grouping < 1 << ROLLUP_ORDER.length; grouping++) {
+    const keys = ROLLUP_ORDER.filter((_, i) => grouping & (1 << i));
+    const sums = sumBlocks(
+      blocks.map((b) => ({ ...b, period: null, currency })),
+      keys,
+    );
+    sums.rows.forEach((r, i) => out.push({ ...r, grouping, row: i, notShown: false }));
+    sums.notShown.forEach((r, i) => out.push({ ...r, grouping, row: sums.rows.length + i, notShown: true }));
+  }
+  return out;
 }
 
 export function nextMonth(month: MonthStart): MonthStart {

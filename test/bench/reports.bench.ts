@@ -164,7 +164,7 @@ async function main(): Promise<void> {
       console.log(`share of each month's EUR spend shown in rows (mean over months, lowest month), ${AGENTS} agents:`);
       for (const g of groupings) {
         const body = await get(`/v1/reports/spend?from=${from}&to=${to}&period=month&groupBy=${g.join(',')}`);
-        const perMonth = new Map<string, number>();
+        const perMonth = new Map<string, number>(released.map((m) => [m, 0]));
         for (const r of body.rows)
           if (r.currency === 'EUR') perMonth.set(r.period!, (perMonth.get(r.period!) ?? 0) + r.amount);
         const totals = await Promise.all(
