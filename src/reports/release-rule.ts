@@ -132,32 +132,40 @@ function addAll(into: Map<string, bigint>, from: Map<string, bigint>): void {
   for (const [agent, value] of from) into.set(agent, (into.get(agent) ?? 0n) + value);
 }
 
-/** The union of two pieces; it keeps only the keys both share with the same value. */
-function merge(a: Piece, b: Piece): Piece {
-  const agents = new Map(a.agents);
-  addAll(agents, b.agents);
-  const overruns = new Map(a.overruns);
-  addAll(overruns, b.overruns);
-  const keys: Partial<KeyValues> = {};
-  for (const key of ROLLUP_ORDER) {
-    if (key in a.keys && key in b.keys && a.keys[key] === b.keys[key]) keys[key] = a.keys[key];
-  }
+/** A new piece holding `first`, to which others can be added in place. */
+function copyOf(first: Piece): Piece {
   return {
-    agents,
-    overruns,
-    credits: a.credits + b.credits,
-    reversals: a.reversals + b.reversals,
-    amount: a.amount + b.amount,
-    within: a.within + b.within,
-    overrun: a.overrun + b.overrun,
-    creditsWithOverrun: a.creditsWithOverrun + b.creditsWithOverrun,
-    keys,
-    members: [...a.members, ...b.members],
+    ...first,
+    agents: new Map(first.agents),
+    overruns: new Map(first.overruns),
+    keys: { ...first.keys },
+    members: [...first.members],
   };
 }
 
+/** Adds `b` into `into`, keeping only the keys both share with the same value. */
+function absorb(into: Piece, b: Piece): void {
+  addAll(into.agents, b.agents);
+  addAll(into.overruns, b.overruns);
+  for (const key of ROLLUP_ORDER) {
+    if (key in into.keys && !(key in b.keys && into.keys[key] === b.keys[key])) delete into.keys[key];
+  }
+  into.credits += b.credits;
+  into.reversals += b.reversals;
+  into.amount += b.amount;
+  into.within += b.within;
+  into.overrun += b.overrun;
+  into.creditsWithOverrun += b.creditsWithOverrun;
+  for (const m of b.members) into.members.push(m);
+}
+
+/** The union of pieces (one copy, then additions in place: linear in what is merged). */
 function mergeAll(pieces: Piece[]): Piece | null {
-  return pieces.reduce<Piece | null>((acc, p) => (acc ? merge(acc, p) : p), null);
+  if (pieces.length === 0) return null;
+  if (pieces.length === 1) return pieces[0];
+  const union = copyOf(pieces[0]);
+  for (let i = 1; i < pieces.length; i++) absorb(union, pieces[i]);
+  return union;
 }
 
 function toBlock(piece: Piece, kind: Block['kind'], rules: ReleaseRules): TracedBlock {
@@ -235,9 +243,10 @@ export function releaseCurrencyMonth(
     // Complementary suppression: the smallest published blocks join the leftovers until they pass.
     const bySize = published.map((p, i) => ({ p, i })).sort((x, y) => compareSize(x.p.piece, y.p.piece) || x.i - y.i);
     const absorbed = new Set<number>();
+    rest = copyOf(rest);
     for (const { p, i } of bySize) {
       if (passesRules(rest.agents, rules)) break;
-      rest = merge(rest, p.piece);
+      absorb(rest, p.piece);
       absorbed.add(i);
     }
     if (!passesRules(rest.agents, rules)) return { published: false, blocks: [] };

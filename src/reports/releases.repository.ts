@@ -1,7 +1,8 @@
 import { EntityManager } from 'typeorm';
 import { ACCOUNTS } from '../credits/credit-kinds';
 import { Block, CellInput, KeyValues, ROLLUP_ORDER } from './release-rule';
-import { Histogram } from './limit-fit-buckets';
+import { MAX_AMOUNT } from '../common/money';
+import { Histogram, ladderEdge } from './limit-fit-buckets';
 import { SumRow } from './release-sums';
 
 /** A month as the first day of it, `2026-11-01`; its instants come from LEEWAY_TIMEZONE. */
@@ -161,21 +162,18 @@ export const releasesRepository = {
     currency: string,
     unit: bigint,
   ): Promise<BucketRow[]> {
-    // Bucket 0 is below one major unit; then 1, 2, 5, 10, 20, 50, … major units.
+    // Bucket 0 is below one major unit; then 1, 2, 5, 10, 20, 50, … major units: width_bucket
+    // counts the ladder edges at or below the amount (a binary search, exact in integers).
+    const edges: string[] = [];
+    for (let i = 1; ladderEdge(i, unit) <= MAX_AMOUNT; i++) edges.push(ladderEdge(i, unit).toString());
     return m.query(
       `${MONTH_ENTRIES}, laddered AS (
-         SELECT role_id, agent_id,
-                CASE WHEN amount < $4::bigint THEN 0
-                     ELSE 1 + 3 * floor(log(amount::numeric / $4::bigint))::int
-                            + CASE WHEN amount::numeric / $4::bigint / 10 ^ floor(log(amount::numeric / $4::bigint)) >= 5 THEN 2
-                                   WHEN amount::numeric / $4::bigint / 10 ^ floor(log(amount::numeric / $4::bigint)) >= 2 THEN 1
-                                   ELSE 0 END
-                END AS bucket
+         SELECT role_id, agent_id, width_bucket(amount, $4::bigint[]) AS bucket
            FROM entries WHERE currency = $3 AND sign > 0 AND role_id IS NOT NULL
        )
        SELECT role_id, bucket, count(*)::int AS credits, array_agg(DISTINCT agent_id::text) AS agents
          FROM laddered GROUP BY role_id, bucket ORDER BY role_id, bucket`,
-      [month, timezone, currency, unit.toString()],
+      [month, timezone, currency, edges],
     );
   },
 
