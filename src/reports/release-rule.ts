@@ -26,15 +26,19 @@ export interface ReleaseRules {
   dominancePercent: number;
 }
 
-/** One agent's net contribution to one cell of a currency-month (credits minus reversals). */
-export interface AgentShare {
-  agent: string;
+/** Net figures (credits minus reversals) of some entries. */
+interface Tally {
   credits: number;
   reversals: number;
   amount: bigint;
   within: bigint;
   overrun: bigint;
   creditsWithOverrun: number;
+}
+
+/** One agent's net contribution to one cell of a currency-month. */
+export interface AgentShare extends Tally {
+  agent: string;
 }
 
 export interface CellInput {
@@ -61,15 +65,9 @@ export interface Block extends BlockFigures {
 /** A release block with the input cells it covers (indexes into the input), for checking. */
 export type TracedBlock = Block & { members: number[] };
 
-interface Piece {
+interface Piece extends Tally {
   agents: Map<string, bigint>;
   overruns: Map<string, bigint>;
-  credits: number;
-  reversals: number;
-  amount: bigint;
-  within: bigint;
-  overrun: bigint;
-  creditsWithOverrun: number;
   keys: Partial<KeyValues>;
   members: number[];
 }

@@ -1,10 +1,10 @@
 import { TestApp } from './app';
 
-const MOVED = [
-  ['credits', 'recorded_at'],
-  ['credit_reversals', 'recorded_at'],
-  ['postings', 'posted_at'],
+const ENTRIES = [
+  { table: 'credits', kind: 'credit', ids: 'creditIds' },
+  { table: 'credit_reversals', kind: 'reversal', ids: 'reversalIds' },
 ] as const;
+const TABLES = ['credits', 'credit_reversals', 'postings'];
 
 /**
  * Moves the recording time of entries (credits, reversals and their postings) back by whole
@@ -15,26 +15,17 @@ const MOVED = [
  */
 export async function backdate(t: TestApp, months: number, where: { creditIds?: string[]; reversalIds?: string[] }) {
   await t.dataSource.transaction(async (m) => {
-    for (const [table] of MOVED) await m.query(`ALTER TABLE ${table} DISABLE TRIGGER USER`);
+    for (const table of TABLES) await m.query(`ALTER TABLE ${table} DISABLE TRIGGER USER`);
     const shift = `make_interval(months => ${Math.trunc(months)})`;
-    if (where.creditIds?.length) {
-      await m.query(`UPDATE credits SET recorded_at = recorded_at - ${shift} WHERE id = ANY($1::uuid[])`, [
-        where.creditIds,
-      ]);
+    for (const entry of ENTRIES) {
+      const ids = where[entry.ids];
+      if (!ids?.length) continue;
+      await m.query(`UPDATE ${entry.table} SET recorded_at = recorded_at - ${shift} WHERE id = ANY($1::uuid[])`, [ids]);
       await m.query(
-        `UPDATE postings SET posted_at = posted_at - ${shift} WHERE entry_kind = 'credit' AND entry_id = ANY($1::uuid[])`,
-        [where.creditIds],
+        `UPDATE postings SET posted_at = posted_at - ${shift} WHERE entry_kind = $2 AND entry_id = ANY($1::uuid[])`,
+        [ids, entry.kind],
       );
     }
-    if (where.reversalIds?.length) {
-      await m.query(`UPDATE credit_reversals SET recorded_at = recorded_at - ${shift} WHERE id = ANY($1::uuid[])`, [
-        where.reversalIds,
-      ]);
-      await m.query(
-        `UPDATE postings SET posted_at = posted_at - ${shift} WHERE entry_kind = 'reversal' AND entry_id = ANY($1::uuid[])`,
-        [where.reversalIds],
-      );
-    }
-    for (const [table] of MOVED) await m.query(`ALTER TABLE ${table} ENABLE TRIGGER USER`);
+    for (const table of TABLES) await m.query(`ALTER TABLE ${table} ENABLE TRIGGER USER`);
   });
 }
