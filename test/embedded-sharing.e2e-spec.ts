@@ -119,9 +119,10 @@ describe('a second process on the same data directory never harms the first', ()
 });
 
 const asRoot = process.getuid?.() === 0;
-// The ordinary-user run needs a checkout that user can read (not one inside root's private home).
-const nobodyCanRead =
-  asRoot && spawnSync('test', ['-r', join(ROOT, 'dist/src/main.js')], { uid: 65534, gid: 65534 }).status === 0;
+// The ordinary-user run needs a checkout and a Node that user can reach (not inside root's private home).
+const asNobody = (test: string, path: string) =>
+  spawnSync('test', [test, path], { uid: 65534, gid: 65534 }).status === 0;
+const nobodyCanRead = asRoot && asNobody('-r', join(ROOT, 'dist/src/main.js')) && asNobody('-x', process.execPath);
 
 (asRoot ? describe : describe.skip)('as root, from a private directory, and as an ordinary user', () => {
   it('as root with LEEWAY_DATA_DIR inside a mode-700 directory: serves, files kept where postgres can reach', async () => {
