@@ -118,12 +118,16 @@ function addShare(piece: Piece, s: AgentShare): void {
   if (s.overrun !== 0n || s.creditsWithOverrun !== 0) {
     piece.overruns.set(s.agent, (piece.overruns.get(s.agent) ?? 0n) + s.overrun);
   }
-  piece.credits += s.credits;
-  piece.reversals += s.reversals;
-  piece.amount += s.amount;
-  piece.within += s.within;
-  piece.overrun += s.overrun;
-  piece.creditsWithOverrun += s.creditsWithOverrun;
+  addTally(piece, s);
+}
+
+function addTally(into: Tally, from: Tally): void {
+  into.credits += from.credits;
+  into.reversals += from.reversals;
+  into.amount += from.amount;
+  into.within += from.within;
+  into.overrun += from.overrun;
+  into.creditsWithOverrun += from.creditsWithOverrun;
 }
 
 function addAll(into: Map<string, bigint>, from: Map<string, bigint>): void {
@@ -148,12 +152,7 @@ function absorb(into: Piece, b: Piece): void {
   for (const key of ROLLUP_ORDER) {
     if (key in into.keys && !(key in b.keys && into.keys[key] === b.keys[key])) delete into.keys[key];
   }
-  into.credits += b.credits;
-  into.reversals += b.reversals;
-  into.amount += b.amount;
-  into.within += b.within;
-  into.overrun += b.overrun;
-  into.creditsWithOverrun += b.creditsWithOverrun;
+  addTally(into, b);
   for (const m of b.members) into.members.push(m);
 }
 
