@@ -4,6 +4,7 @@ import { CreateReportRollups1763800200000 } from './1763800200000-create-report-
 import { QueueRollupChanges1763900000000 } from './1763900000000-queue-rollup-changes';
 import { CreateMonthReleases1764600000000 } from './1764600000000-create-month-releases';
 import { DropReportRollups1764700000000 } from './1764700000000-drop-report-rollups';
+import { SignIn1764800000000 } from './1764800000000-sign-in';
 
 /** Every migration, oldest first. Listed explicitly so the app, the CLI and the tests share one list. */
 export const migrations = [
@@ -13,4 +14,5 @@ export const migrations = [
   QueueRollupChanges1763900000000,
   CreateMonthReleases1764600000000,
   DropReportRollups1764700000000,
+  SignIn1764800000000,
 ];

@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import helmet from '@fastify/helmet';
+import fastifyStatic from '@fastify/static';
+import { join } from 'node:path';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -80,10 +82,29 @@ export async function createApp(
     },
   });
 
+  await serveWeb(app);
   const document = buildOpenApiDocument(app);
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
   Logger.flush();
   return app;
+}
+
+/** The pages people open in a browser, served from the built web app (the API stays under /v1). */
+export const WEB_ROOT = join(__dirname, 'web');
+const WEB_ROUTES: Record<string, string> = {
+  '/': 'index.html',
+  '/sign-in': 'sign-in.html',
+  '/app.js': 'app.js',
+  '/app.css': 'app.css',
+  '/sign-in.js': 'sign-in.js',
+};
+
+async function serveWeb(app: NestFastifyApplication): Promise<void> {
+  const fastify = app.getHttpAdapter().getInstance();
+  await app.register(fastifyStatic, { root: WEB_ROOT, serve: false });
+  for (const [path, file] of Object.entries(WEB_ROUTES)) {
+    fastify.get(path, (_request, reply) => reply.header('cache-control', 'no-cache').sendFile(file));
+  }
 }
 
 /** A hop count as a function: the adapter's options type takes no number, Fastify's does. */

@@ -17,6 +17,7 @@ import { CreditsModule } from './credits/credits.module';
 import { LedgerModule } from './ledger/ledger.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { ReportsModule } from './reports/reports.module';
+import { SignInModule } from './sign-in/sign-in.module';
 
 /**
  * The whole application. Pipes, filters and guards are declared here as APP_* providers so that
@@ -32,6 +33,7 @@ export class AppModule {
         TypeOrmModule.forRoot(dataSourceOptions(databaseUrl, { poolSize: config.dbPoolSize })),
         AuditModule,
         AccessModule,
+        SignInModule,
         HealthModule,
         TeamsModule,
         RolesModule,

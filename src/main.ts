@@ -2,6 +2,8 @@ import 'reflect-metadata';
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { createApp } from './app.factory';
 import { TokensService } from './access/tokens.service';
+import { SignInLinksService } from './sign-in/sign-in-links.service';
+import { SiteUrl } from './sign-in/site-url';
 import { createRootLogger } from './common/logger';
 import { ConfigError, loadConfig } from './config/config';
 import { resolveDatabase } from './database/database-url';
@@ -86,19 +88,25 @@ async function main(): Promise<void> {
     fastifyLog.level = level;
     const address = app.getHttpServer().address();
     const port = typeof address === 'object' && address ? address.port : config.port;
-    const base = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
-    const admin = adminExists
-      ? bootstrapped
-        ? ' An admin "bootstrap" was created from LEEWAY_BOOTSTRAP_TOKEN.'
-        : ''
-      : ' No admin exists yet: restart with LEEWAY_BOOTSTRAP_TOKEN set to a secret of 16+ characters to create one.';
+    const host = config.host === '0.0.0.0' ? '127.0.0.1' : config.host === '::' ? '::1' : config.host;
+    const base = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+    const site = app.get(SiteUrl);
+    site.listeningOn(base);
+    // With no admin and no bootstrap token, a one-time link makes its holder the first admin (as
+    // Jupyter prints its token URL): whoever can read this process's output may administer it.
+    const firstAdmin = adminExists ? null : await app.get(SignInLinksService).issueFirstAdmin();
+    const admin = bootstrapped
+      ? ' An admin "bootstrap" was created from LEEWAY_BOOTSTRAP_TOKEN.'
+      : firstAdmin
+        ? ` No admin exists yet: open ${firstAdmin.url} within 24 hours to become the first admin (it works once).`
+        : '';
     logger.info(
       {
         url: base,
         docs: `${base}/docs`,
         database: embedded ? (embedded.shared ? 'embedded, shared' : 'embedded') : 'external',
         migrationsApplied: ran.length,
-        adminExists,
+        adminExists: adminExists || !firstAdmin,
       },
       `Leeway listening on ${base} (API docs at ${base}/docs).${admin}`,
     );

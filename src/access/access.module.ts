@@ -1,12 +1,13 @@
 import { Module } from '@nestjs/common';
 import { AuthRateLimiter } from './auth-rate-limiter';
 import { TokensService } from './tokens.service';
+import { TokenUsage } from './token-usage';
 import { UsersController } from './users.controller';
 import { UsersService } from './users.service';
 
 @Module({
   controllers: [UsersController],
-  providers: [UsersService, TokensService, AuthRateLimiter],
-  exports: [TokensService, AuthRateLimiter],
+  providers: [UsersService, TokensService, TokenUsage, AuthRateLimiter],
+  exports: [TokensService, TokenUsage, AuthRateLimiter],
 })
 export class AccessModule {}

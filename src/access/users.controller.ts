@@ -4,7 +4,18 @@ import { PageQueryDto } from '../common/pagination';
 import { ApiPage, ApiProblems } from '../common/openapi';
 import { uuidPipe } from '../common/uuid.pipe';
 import { Allow, CurrentUser } from './allow.decorator';
-import { CreateUserDto, IssuedTokenView, IssueTokenDto, MeView, UpdateUserDto, UserView } from './dto/user.dto';
+import { DomainError } from '../common/domain-error';
+import {
+  CreateUserDto,
+  IssuedTokenView,
+  IssueTokenDto,
+  MeView,
+  SessionListView,
+  TokenListView,
+  UpdateUserDto,
+  UserView,
+} from './dto/user.dto';
+import { tokenView } from './token-view';
 import { Principal } from './principal';
 import { TokensService } from './tokens.service';
 import { UsersService } from './users.service';
@@ -68,17 +79,52 @@ export class UsersController {
   @ApiOperation({ summary: 'Issue an API token for a user' })
   @Allow('admin')
   @ApiCreatedResponse({ type: IssuedTokenView, description: 'The token, shown this once' })
-  @ApiProblems(404)
+  @ApiProblems(404, 409)
   issue(
     @CurrentUser() me: Principal,
     @Param('id', uuidPipe) id: string,
     @Body() dto: IssueTokenDto,
   ): Promise<IssuedTokenView> {
-    return this.tokens.issue(me.id, id, dto.label ?? null);
+    return this.tokens.issue(me.id, id, dto.label ?? null, expiry(dto.expiresAt));
+  }
+
+  @Get('users/:id/tokens')
+  @ApiOperation({ summary: "A user's API tokens and sessions, newest first (never the tokens themselves)" })
+  @Allow('admin')
+  @ApiOkResponse({ type: TokenListView, description: 'Up to 500, revoked and expired ones included' })
+  @ApiProblems(404)
+  async tokensOf(@Param('id', uuidPipe) id: string): Promise<TokenListView> {
+    if (!(await this.tokens.userExists(id))) throw new DomainError('NOT_FOUND', 'No such user.');
+    const now = new Date();
+    return { data: (await this.tokens.list(id)).map((row) => tokenView(row, now)) };
+  }
+
+  @Get('me/sessions')
+  @ApiOperation({ summary: "The caller's sign-in sessions, newest first" })
+  @Allow()
+  @ApiOkResponse({ type: SessionListView, description: 'Up to 500, ended ones included' })
+  async sessions(@CurrentUser() me: Principal): Promise<SessionListView> {
+    const now = new Date();
+    return {
+      data: (await this.tokens.list(me.id, 'session')).map((row) => ({
+        ...tokenView(row, now),
+        current: row.id === me.tokenId,
+      })),
+    };
+  }
+
+  @Delete('me/sessions/:id')
+  @ApiOperation({ summary: 'End one of the caller’s sessions (signing out, when it is the current one)' })
+  @Allow()
+  @HttpCode(204)
+  @ApiNoContentResponse({ description: 'Ended (also when it already was)' })
+  @ApiProblems(404)
+  async endSession(@CurrentUser() me: Principal, @Param('id', uuidPipe) id: string): Promise<void> {
+    await this.tokens.revoke(me.id, id, me.id, 'session');
   }
 
   @Delete('tokens/:id')
-  @ApiOperation({ summary: 'Revoke an API token' })
+  @ApiOperation({ summary: 'Revoke an API token or end a session' })
   @Allow('admin')
   @HttpCode(204)
   @ApiNoContentResponse({ description: 'Revoked (also when it already was)' })
@@ -86,4 +132,16 @@ export class UsersController {
   async revoke(@CurrentUser() me: Principal, @Param('id', uuidPipe) id: string): Promise<void> {
     await this.tokens.revoke(me.id, id);
   }
+}
+
+const MAX_TOKEN_YEARS = 3;
+
+/** An API token's expiry: in the future and at most three years ahead. */
+function expiry(raw: string | undefined): Date | null {
+  if (raw === undefined) return null;
+  const at = new Date(raw);
+  if (at.getTime() <= Date.now()) throw DomainError.validation('expiresAt', 'must lie in the future');
+  if (at.getTime() > Date.now() + MAX_TOKEN_YEARS * 366 * 86_400_000)
+    throw DomainError.validation('expiresAt', `must be at most ${MAX_TOKEN_YEARS} years ahead`);
+  return at;
 }

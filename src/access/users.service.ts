@@ -7,6 +7,7 @@ import { duplicateOf } from '../common/pg-errors';
 import { CreateUserDto, MeView, UpdateUserDto, UserView } from './dto/user.dto';
 import { User } from './user.entity';
 import { Principal } from './principal';
+import { TokensService } from './tokens.service';
 
 function view(u: User): UserView {
   return {
@@ -27,6 +28,7 @@ export class UsersService {
   constructor(
     private readonly dataSource: DataSource,
     private readonly audit: AuditService,
+    private readonly tokens: TokensService,
   ) {}
 
   async create(actor: Principal, dto: CreateUserDto): Promise<UserView> {
@@ -75,12 +77,15 @@ export class UsersService {
         throw DomainError.validation(changes.active ? 'active' : 'access', 'you cannot remove your own admin access');
       }
       const saved = await m.save(user);
+      // A deactivated user's tokens, sessions and sign-in links end with this commit, for good:
+      // reactivating them later does not bring any of them back.
+      const revoked = changes.active && !saved.active ? await this.tokens.revokeEverything(m, id) : undefined;
       await this.audit.record(m, {
         actorId: actor.id,
         action: 'user.changed',
         subjectType: 'user',
         subjectId: id,
-        details: changes,
+        details: revoked ? { ...changes, revoked } : changes,
       });
       return view(saved);
     });

@@ -7,13 +7,21 @@ export type AuditAction =
   | 'user.created'
   | 'user.changed'
   | 'team.created'
+  | 'team.changed'
   | 'role.created'
   | 'role.limits_set'
   | 'reason.created'
   | 'reason.changed'
   | 'credit.reversed'
   | 'credit.read'
-  | 'ledger.read';
+  | 'ledger.read'
+  | 'session.started'
+  | 'session.revoked'
+  | 'sign_in.refused'
+  | 'sign_in_link.issued'
+  | 'provisioning_token.issued'
+  | 'provisioning_token.revoked'
+  | 'user.deprovisioned';
 
 export interface AuditEvent {
   actorId: string | null;

@@ -16,6 +16,15 @@ describe(toJson.name, () => {
     );
   });
 
+  it('never turns a string into a number, whatever it holds', () => {
+    fc.assert(
+      fc.property(fc.oneof(fc.string(), fc.bigInt().map((b) => `#bigint-:${b}`)), fc.bigInt(), (text, n) => {
+        const quoted = JSON.stringify(text);
+        expect(toJson({ text, n, list: [text, n] })).toBe(`{"text":${quoted},"n":${n},"list":[${quoted},${n}]}`);
+      }),
+    );
+  });
+
   it('skips undefined properties and honours toJSON like JSON.stringify', () => {
     const at = new Date('2026-11-22T10:00:00.000Z');
     expect(toJson({ a: undefined, at })).toBe('{"at":"2026-11-22T10:00:00.000Z"}');

@@ -23,6 +23,22 @@ export interface AppConfig {
   metricsToken?: string;
   /** A direct (not pooled) PostgreSQL URL for migrations; unset = migrations use databaseUrl. */
   databaseDirectUrl?: string;
+  /** Where people reach the service (redirects, printed links); unset = the address it listens on. */
+  publicUrl?: string;
+  /** OpenID Connect sign-in for people; unset = sign-in links only. */
+  oidc?: OidcConfig;
+  /** How long a session from signing in lasts. */
+  sessionHours: number;
+  /** Which SCIM attribute becomes a provisioned user's externalRef (what sign-in matches). */
+  scimUserRef: 'userName' | 'externalId';
+}
+
+export interface OidcConfig {
+  issuer: string;
+  clientId: string;
+  clientSecret?: string;
+  /** The ID token claim matched to a user's externalRef. */
+  claim: 'sub' | 'email';
 }
 
 export const APP_CONFIG = Symbol('APP_CONFIG');
@@ -152,6 +168,61 @@ function databaseDirectUrl(env: Env): string | undefined {
   return direct;
 }
 
+const LOCAL_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+function httpUrl(name: string, raw: string): URL {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError(name, `must be an absolute URL such as https://leeway.example.com, got "${raw}"`);
+  }
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && LOCAL_HOSTS.has(url.hostname))) {
+    throw new ConfigError(name, `must use https:// (http:// only for localhost), got "${raw}"`);
+  }
+  if (url.search || url.hash) throw new ConfigError(name, `must not carry a query or fragment, got "${raw}"`);
+  return url;
+}
+
+function publicUrl(env: Env): string | undefined {
+  const raw = env.LEEWAY_PUBLIC_URL?.trim();
+  if (!raw) return undefined;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError('LEEWAY_PUBLIC_URL', `must be an absolute http(s) URL, got "${raw}"`);
+  }
+  if ((url.protocol !== 'https:' && url.protocol !== 'http:') || url.search || url.hash) {
+    throw new ConfigError('LEEWAY_PUBLIC_URL', `must be an http(s) URL without query or fragment, got "${raw}"`);
+  }
+  return url.href.replace(/\/$/, '');
+}
+
+function oidc(env: Env): OidcConfig | undefined {
+  const issuer = env.LEEWAY_OIDC_ISSUER?.trim();
+  const clientId = env.LEEWAY_OIDC_CLIENT_ID?.trim();
+  const clientSecret = env.LEEWAY_OIDC_CLIENT_SECRET?.trim() || undefined;
+  const claim = env.LEEWAY_OIDC_CLAIM?.trim() || 'email';
+  if (!issuer) {
+    for (const name of ['LEEWAY_OIDC_CLIENT_ID', 'LEEWAY_OIDC_CLIENT_SECRET', 'LEEWAY_OIDC_CLAIM'])
+      if (env[name]?.trim()) throw new ConfigError(name, 'is set without LEEWAY_OIDC_ISSUER');
+    return undefined;
+  }
+  httpUrl('LEEWAY_OIDC_ISSUER', issuer);
+  if (!clientId) throw new ConfigError('LEEWAY_OIDC_CLIENT_ID', 'is required with LEEWAY_OIDC_ISSUER');
+  if (claim !== 'sub' && claim !== 'email')
+    throw new ConfigError('LEEWAY_OIDC_CLAIM', `must be sub or email, got "${claim}"`);
+  return { issuer: issuer.replace(/\/$/, ''), clientId, clientSecret, claim };
+}
+
+function scimUserRef(env: Env): 'userName' | 'externalId' {
+  const raw = env.LEEWAY_SCIM_USER_REF?.trim() || 'userName';
+  if (raw !== 'userName' && raw !== 'externalId')
+    throw new ConfigError('LEEWAY_SCIM_USER_REF', `must be userName or externalId, got "${raw}"`);
+  return raw;
+}
+
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 /** Reads and validates the whole configuration once; throws ConfigError naming the variable. */
@@ -178,5 +249,9 @@ export function loadConfig(env: Env = process.env): AppConfig {
     frameAncestors: frameAncestors(env),
     metricsToken: metricsToken(env),
     databaseDirectUrl: databaseDirectUrl(env),
+    publicUrl: publicUrl(env),
+    oidc: oidc(env),
+    sessionHours: integer(env, 'LEEWAY_SESSION_HOURS', 12, 1, 24 * 30),
+    scimUserRef: scimUserRef(env),
   };
 }

@@ -63,6 +63,9 @@ export class ReleaseReader {
    * twelve closed months. A month that is open or not yet closable is refused with the reason.
    */
   async closedRange(from?: string, to?: string): Promise<{ from: string; to: string } | null> {
+    // A range of months already seen released needs no look at the database: releases never change.
+    if (to && (from ?? to) <= to && monthsBetween(from ?? to, to) <= MAX_MONTHS && this.releases.knownReleased(from ?? to, to))
+      return { from: from ?? to, to };
     const months = await this.releases.months();
     const closed = months.filter((m) => m.state === 'released' || m.state === 'due');
     const last = closed[closed.length - 1]?.month;
@@ -83,6 +86,7 @@ export class ReleaseReader {
     }
     const missing = await this.releases.ensureReleased(
       closed.filter((m) => m.month >= start && m.month <= end).map((m) => m.month),
+      months,
     );
     if (missing.length > 0) throw DomainError.validation('to', `${missing[0]} is not closed yet`);
     return { from: start, to: end };
@@ -105,68 +109,78 @@ export class ReleaseReader {
     };
     if (!range) return { ...base, from: null, to: null, rows: [], notShown: [], totals: [], withheld: [] };
     const sums = await this.sums(range.from, range.to, q.period, q.groupBy, q.currency);
-    const names = await this.names();
-    const withheld: Array<{ month: string; currency: string }> = await this.dataSource.query(
-      `SELECT to_char(month, 'YYYY-MM') AS month, currency FROM release_currencies
-        WHERE NOT published AND month BETWEEN $1::date AND $2::date AND ($3::text IS NULL OR currency = $3)
-        ORDER BY month, currency`,
-      [`${range.from}-01`, `${range.to}-01`, q.currency ?? null],
-    );
     return {
       ...base,
       from: range.from,
       to: range.to,
-      rows: sums.rows.map((r) => this.row(r, q.period, q.groupBy, names)),
+      rows: sums.rows.map((r) => this.row(r, q.period, q.groupBy)),
       notShown: sums.notShown.map((r) => ({ currency: r.currency, ...figures(r) })),
       totals: sums.totals.map((r) => ({ currency: r.currency, ...figures(r) })),
-      withheld,
+      withheld: sums.withheld,
     };
   }
 
-  private row(r: SumRow, period: ReleasePeriod, groupBy: GroupKey[], names: Map<string, string>): ReleaseSpendRow {
-    const out: ReleaseSpendRow = { currency: r.currency, ...figures(r) };
-    const labelled: Partial<ReleaseSpendRow> = {};
-    if (period !== 'none') labelled.period = r.period!;
+  private row(r: NamedSumRow, period: ReleasePeriod, groupBy: GroupKey[]): ReleaseSpendRow {
+    const out: Partial<ReleaseSpendRow> = {};
+    if (period !== 'none') out.period = r.period!;
     for (const key of GROUP_KEY_ORDER) {
       if (!groupBy.includes(key)) continue;
       const value = r.keys[key] ?? null;
-      if (key === 'role' || key === 'team')
-        labelled[key] = { id: value, name: value ? (names.get(value) ?? null) : null };
-      else labelled[key] = value;
+      if (key === 'role') out.role = { id: value, name: r.roleName };
+      else if (key === 'team') out.team = { id: value, name: r.teamName };
+      else out[key] = value;
     }
-    return { ...labelled, ...out };
+    out.currency = r.currency;
+    return Object.assign(out, figures(r)) as ReleaseSpendRow;
   }
 
   /**
-   * Rows, notShown lines and totals over the months: each month stored its rows per grouping once
-   * (sums of whole blocks, see ReleasesService), so a report adds a few rows per month. A withheld
-   * split in any part withholds the sum's split.
+   * Rows, notShown lines, totals and withheld currency-months over the months, in one statement:
+   * each month stored its rows per grouping once (sums of whole blocks, see ReleasesService), so a
+   * report adds a few rows per month. A withheld split in any part withholds the sum's split.
    */
   private async sums(from: string, to: string, period: ReleasePeriod, groupBy: GroupKey[], currency?: string) {
     const grouping = ROLLUP_ORDER.reduce((mask, key, i) => (groupBy.includes(key) ? mask | (1 << i) : mask), 0);
     const label = PERIOD_SQL[period];
-    const read = (mask: number, notShown: boolean, keyed: boolean): Promise<StoredSumRow[]> =>
-      this.dataSource.query(
-        `SELECT ${keyed ? label : 'NULL'} AS period, currency,
-                ${keyed ? 'role_id, team_id, reason_code, credit_kind, channel' : 'NULL AS role_id, NULL AS team_id, NULL AS reason_code, NULL AS credit_kind, NULL AS channel'},
-                sum(blocks)::int AS blocks, sum(credits)::int AS credits, sum(reversals)::int AS reversals,
+    const figuresSql = `sum(blocks)::int AS blocks, sum(credits)::int AS credits, sum(reversals)::int AS reversals,
                 sum(amount)::text AS amount,
                 CASE WHEN bool_and(overrun IS NOT NULL) THEN sum(within_discretion)::text END AS within_discretion,
                 CASE WHEN bool_and(overrun IS NOT NULL) THEN sum(overrun)::text END AS overrun,
-                CASE WHEN bool_and(overrun IS NOT NULL) THEN sum(credits_with_overrun)::int END AS credits_with_overrun
-           FROM release_rows
-          WHERE grouping = $1 AND not_shown = $2 AND month BETWEEN $3::date AND $4::date
-            AND ($5::text IS NULL OR currency = $5)
-          GROUP BY 1, 2, 3, 4, 5, 6, 7
-          ORDER BY 1, 2, 3, 4, 5, 6, 7`,
-        [mask, notShown, `${from}-01`, `${to}-01`, currency ?? null],
-      );
-    const [rows, notShown, totals] = await Promise.all([
-      read(grouping, false, true),
-      read(grouping, true, false),
-      read(0, false, false),
-    ]);
-    const toSum = (r: StoredSumRow): SumRow => {
+                CASE WHEN bool_and(overrun IS NOT NULL) THEN sum(credits_with_overrun)::int END AS credits_with_overrun`;
+    const noKeys = `NULL::uuid AS role_id, NULL::uuid AS team_id, NULL AS reason_code, NULL AS credit_kind, NULL AS channel,
+                    NULL AS role_name, NULL AS team_name`;
+    const range = [grouping, `${from}-01`, `${to}-01`, currency ?? null];
+    const where = `month BETWEEN $2::date AND $3::date AND ($4::text IS NULL OR currency = $4)`;
+    // Three small statements at once rather than one UNION: PostgreSQL would run a UNION of them as
+    // a Parallel Append, and starting its workers costs more than the whole read.
+    const [rows, lines, withheld]: [StoredRow[], StoredRow[], Array<{ month: string; currency: string }>] =
+      await Promise.all([
+        this.dataSource.query(
+          `SELECT 'row' AS part, ${label} AS period, r.currency, r.role_id, r.team_id, r.reason_code, r.credit_kind,
+                  r.channel, ${figuresSql}, min(ro.name) AS role_name, min(te.name) AS team_name
+             FROM release_rows r LEFT JOIN roles ro ON ro.id = r.role_id LEFT JOIN teams te ON te.id = r.team_id
+            WHERE grouping = $1 AND NOT not_shown AND ${where}
+            GROUP BY 2, 3, 4, 5, 6, 7, 8 ORDER BY 2, 3, 4, 5, 6, 7, 8`,
+          range,
+        ),
+        this.dataSource.query(
+          `SELECT CASE WHEN grouping = $1 AND not_shown THEN 'not_shown' ELSE 'total' END AS part, NULL AS period,
+                  currency, ${noKeys}, ${figuresSql}
+             FROM release_rows
+            WHERE ((grouping = $1 AND not_shown) OR (grouping = 0 AND NOT not_shown)) AND ${where}
+            GROUP BY 1, 3 ORDER BY 1, 3`,
+          range,
+        ),
+        this.dataSource.query(
+          `SELECT to_char(month, 'YYYY-MM') AS month, currency FROM release_currencies
+            WHERE NOT published AND month BETWEEN $1::date AND $2::date AND ($3::text IS NULL OR currency = $3)
+            ORDER BY month, currency`,
+          range.slice(1),
+        ),
+      ]);
+    const stored = [...rows, ...lines];
+    const big = (v: string | null) => (v === null ? null : BigInt(v));
+    const toSum = (r: StoredRow): NamedSumRow => {
       const keys: Partial<Record<GroupKey, string | null>> = {};
       const values: Record<GroupKey, string | null> = {
         role: r.role_id,
@@ -176,7 +190,6 @@ export class ReleaseReader {
         channel: r.channel,
       };
       for (const key of groupBy) keys[key] = values[key];
-      const big = (v: string | null) => (v === null ? null : BigInt(v));
       return {
         period: r.period,
         currency: r.currency,
@@ -188,23 +201,21 @@ export class ReleaseReader {
         withinDiscretion: big(r.within_discretion),
         overrun: big(r.overrun),
         creditsWithOverrun: r.credits_with_overrun,
+        roleName: r.role_name,
+        teamName: r.team_name,
       };
     };
-    return { rows: rows.map(toSum), notShown: notShown.map(toSum), totals: totals.map(toSum) };
-  }
-
-  private async names(): Promise<Map<string, string>> {
-    const rows: Array<{ id: string; name: string }> = await this.dataSource.query(
-      `SELECT id, name FROM roles UNION ALL SELECT id, name FROM teams`,
-    );
-    return new Map(rows.map((r) => [r.id, r.name]));
+    const part = (name: StoredRow['part']) => stored.filter((r) => r.part === name);
+    return {
+      rows: part('row').map(toSum),
+      notShown: part('not_shown').map(toSum),
+      totals: part('total').map(toSum),
+      withheld,
+    };
   }
 
   async limitFit(q: { from?: string; to?: string; currency?: string }) {
     const range = await this.closedRange(q.from, q.to);
-    const roles: Array<{ id: string; name: string }> = await this.dataSource.query(
-      `SELECT id, name FROM roles ORDER BY name, id`,
-    );
     if (!range) return { minCohort: this.config.minCohort, from: null, to: null, rows: [] };
     const stored: Array<
       Omit<LimitFitCounts, 'agents'> & { currency: string; bucket_edges: string[]; bucket_credits: number[] }
@@ -215,7 +226,7 @@ export class ReleaseReader {
         WHERE month BETWEEN $1::date AND $2::date AND ($3::text IS NULL OR currency = $3)`,
       [`${range.from}-01`, `${range.to}-01`, q.currency ?? null],
     );
-    const limits = await this.currentLimits();
+    const { roles, limits } = await this.currentLimits();
     const groups = new Map<string, typeof stored>();
     for (const s of stored) {
       const id = `${s.role_id}/${s.currency}`;
@@ -270,15 +281,18 @@ export class ReleaseReader {
     return { minCohort: this.config.minCohort, from: range.from, to: range.to, rows };
   }
 
+  /** Every job role (by name) and its current limits per currency, in one statement. */
   private async currentLimits() {
     const rows: Array<Record<string, string | null>> = await this.dataSource.query(
-      `SELECT r.id AS role_id, l.currency, l.per_credit::text, l.per_case::text, l.per_agent_day::text,
+      `SELECT r.id AS role_id, r.name, l.currency, l.per_credit::text, l.per_case::text, l.per_agent_day::text,
               l.per_agent_month::text
-         FROM roles r JOIN role_limits l ON l.role_id = r.id AND l.version = r.current_limits_version`,
+         FROM roles r LEFT JOIN role_limits l ON l.role_id = r.id AND l.version = r.current_limits_version
+        ORDER BY r.name, r.id`,
     );
     const big = (v: string | null) => (v === null ? null : BigInt(v));
-    return new Map(
-      rows.map((r) => [
+    const roles = [...new Map(rows.map((r) => [r.role_id!, { id: r.role_id!, name: r.name! }])).values()];
+    const limits = new Map(
+      rows.filter((r) => r.currency !== null).map((r) => [
         `${r.role_id}/${r.currency}`,
         {
           perCredit: big(r.per_credit),
@@ -288,6 +302,7 @@ export class ReleaseReader {
         },
       ]),
     );
+    return { roles, limits };
   }
 
   /**
@@ -423,6 +438,17 @@ const PERIOD_SQL: Record<ReleasePeriod, string> = {
   quarter: `to_char(month, 'YYYY-"Q"Q')`,
   year: `to_char(month, 'YYYY')`,
 };
+
+type StoredRow = StoredSumRow & {
+  part: 'row' | 'not_shown' | 'total';
+  role_name: string | null;
+  team_name: string | null;
+};
+
+interface NamedSumRow extends SumRow {
+  roleName: string | null;
+  teamName: string | null;
+}
 
 interface StoredSumRow {
   period: string | null;

@@ -21,6 +21,18 @@ export const GOODWILL_MERGED = 'goodwill:total';
 const BACKGROUND_MS = 60_000;
 
 /**
+ * The first month that is not yet closable ($1 time zone, $2 grace seconds): a month closes once
+ * its end lies more than the grace period in the past and no transaction that began before its end
+ * still runs (in another session: a transaction's own snapshot of pg_stat_activity is frozen).
+ */
+const CLOSABLE_BEFORE = `to_char(date_trunc('month', least(now() - make_interval(secs => $2),
+                                    coalesce((SELECT min(xact_start) FROM pg_stat_activity
+                                               WHERE xact_start IS NOT NULL AND pid <> pg_backend_pid()
+                                                 AND backend_type = 'client backend'
+                                                 AND datname = current_database()), now())) AT TIME ZONE $1),
+                                  'YYYY-MM-DD')`;
+
+/**
  * Closes months and computes their releases: once a month has ended, the grace period has passed,
  * and no transaction that began before its end is still running, its release is computed once,
  * stored, and never changed. Any process may compute it: they take turns on a transaction-scoped
@@ -30,6 +42,8 @@ const BACKGROUND_MS = 60_000;
 export class ReleasesService implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly log = new Logger(ReleasesService.name);
   private timer: NodeJS.Timeout | null = null;
+  /** Months seen released ('2026-11'): a release is never changed or removed, so this never goes stale. */
+  private readonly releasedMonths = new Set<string>();
 
   constructor(
     private readonly dataSource: DataSource,
@@ -54,24 +68,20 @@ export class ReleasesService implements OnApplicationBootstrap, OnApplicationShu
     return { minCohort: this.config.minCohort, dominancePercent: this.config.dominancePercent };
   }
 
-  /** Every month from the first entry to the current one, with its state. */
+  /** Every month from the first entry to the current one, with its state: one statement. */
   async months(): Promise<MonthStatus[]> {
-    const [row]: Array<{ first: string | null; current: string }> = await this.dataSource.query(
-      `SELECT to_char(date_trunc('month', min(recorded_at) AT TIME ZONE $1), 'YYYY-MM-DD') AS first,
-              to_char(date_trunc('month', now() AT TIME ZONE $1), 'YYYY-MM-DD') AS current
-         FROM credits`,
-      [this.config.timezone],
-    );
-    const released = new Map(
-      (
-        (await this.dataSource.query(`SELECT month::text AS month, released_at FROM month_releases`)) as Array<{
-          month: string;
-          released_at: Date;
-        }>
-      ).map((r) => [r.month, r.released_at]),
-    );
+    const [row]: Array<{ first: string | null; current: string; closable: string; released: Array<[string, string]> }> =
+      await this.dataSource.query(
+        `SELECT to_char(date_trunc('month', (SELECT min(recorded_at) FROM credits) AT TIME ZONE $1), 'YYYY-MM-DD') AS first,
+                to_char(date_trunc('month', now() AT TIME ZONE $1), 'YYYY-MM-DD') AS current,
+                (${CLOSABLE_BEFORE}) AS closable,
+                coalesce((SELECT json_agg(json_build_array(month::text, released_at) ORDER BY month) FROM month_releases),
+                         '[]') AS released`,
+        [this.config.timezone, this.config.releaseGraceSeconds],
+      );
+    const released = new Map(row.released.map(([month, at]) => [month, new Date(at)]));
+    for (const month of released.keys()) this.releasedMonths.add(month.slice(0, 7));
     const first = [row.first, ...released.keys()].filter((m): m is string => m !== null).sort()[0] ?? row.current;
-    const closable = await this.closableBefore();
     const out: MonthStatus[] = [];
     for (let month = first; month <= row.current; month = nextMonth(month)) {
       const at = released.get(month) ?? null;
@@ -79,12 +89,19 @@ export class ReleasesService implements OnApplicationBootstrap, OnApplicationShu
         ? 'released'
         : month === row.current
           ? 'open'
-          : month < closable
+          : month < row.closable
             ? 'due'
             : 'awaiting_close';
       out.push({ month: month.slice(0, 7), state, releasedAt: at });
     }
     return out;
+  }
+
+  /** Whether every month in from..to ('2026-11') is known to be released, without asking the database. */
+  knownReleased(from: string, to: string): boolean {
+    for (let month = `${from}-01`; month <= `${to}-01`; month = nextMonth(month))
+      if (!this.releasedMonths.has(month.slice(0, 7))) return false;
+    return true;
   }
 
   /** Releases every due month; returns the months released by this call. */
@@ -95,9 +112,12 @@ export class ReleasesService implements OnApplicationBootstrap, OnApplicationShu
     return done;
   }
 
-  /** Makes sure every month in the list is released (computing due ones now); returns the unreleased. */
-  async ensureReleased(months: string[]): Promise<string[]> {
-    const states = new Map((await this.months()).map((m) => [m.month, m.state]));
+  /**
+   * Makes sure every month in the list is released (computing due ones now), given their states as
+   * months() just read them; returns the unreleased.
+   */
+  async ensureReleased(months: string[], known?: MonthStatus[]): Promise<string[]> {
+    const states = new Map((known ?? (await this.months())).map((m) => [m.month, m.state]));
     const missing: string[] = [];
     for (const month of months) {
       const state = states.get(month);
@@ -113,15 +133,10 @@ export class ReleasesService implements OnApplicationBootstrap, OnApplicationShu
    * period in the past and no transaction that began before its end still runs.
    */
   private async closableBefore(db: { query: DataSource['query'] } = this.dataSource): Promise<string> {
-    const [row]: Array<{ month: string }> = await db.query(
-      `SELECT to_char(date_trunc('month', least(now() - make_interval(secs => $2),
-                                                coalesce((SELECT min(xact_start) FROM pg_stat_activity
-                                                           WHERE xact_start IS NOT NULL AND pid <> pg_backend_pid()
-                                                             AND backend_type = 'client backend'
-                                                             AND datname = current_database()), now())) AT TIME ZONE $1),
-                      'YYYY-MM-DD') AS month`,
-      [this.config.timezone, this.config.releaseGraceSeconds],
-    );
+    const [row]: Array<{ month: string }> = await db.query(`SELECT (${CLOSABLE_BEFORE}) AS month`, [
+      this.config.timezone,
+      this.config.releaseGraceSeconds,
+    ]);
     return row.month;
   }
 

@@ -30,6 +30,8 @@ const RUNS = Number(process.env.BENCH_RUNS ?? 15);
 const SCAN_RUNS = Number(process.env.BENCH_SCAN_RUNS ?? 5);
 const REUSE_URL = process.env.BENCH_DATABASE_URL;
 
+const mib = (bytes: number) => (bytes / 1024 / 1024).toFixed(0);
+
 function p50(samples: number[]): number {
   const sorted = [...samples].sort((a, b) => a - b);
   return sorted[Math.floor((sorted.length - 1) / 2)];
@@ -71,6 +73,11 @@ async function main(): Promise<void> {
     // Release every closed month, one at a time, as the service would on first read.
     const releases = new ReleasesService(ds, loadConfig({}));
     const due = (await releases.months()).filter((m) => m.state === 'due');
+    // Peak resident memory while releasing, sampled every 50 ms: a release holds one month's cells,
+    // never the ledger, so this stays flat whatever the history's length.
+    const rssBefore = process.memoryUsage().rss;
+    let rssPeak = rssBefore;
+    const sampler = setInterval(() => (rssPeak = Math.max(rssPeak, process.memoryUsage().rss)), 50);
     for (const m of due) {
       const [{ n }] = await q.query(
         `SELECT count(*)::int AS n FROM credits WHERE recorded_at >= $1::date AND recorded_at < ($1::date + interval '1 month')`,
@@ -80,6 +87,10 @@ async function main(): Promise<void> {
       await releases.release(`${m.month}-01`);
       console.log(`released ${m.month}: ${n} credits in ${((Date.now() - started) / 1000).toFixed(1)} s`);
     }
+    clearInterval(sampler);
+    console.log(
+      `release memory: process RSS ${mib(rssBefore)} MiB before, peak ${mib(rssPeak)} MiB while releasing ${due.length} month(s)`,
+    );
     const checking = Date.now();
     const invariants = await checkInvariants(q);
     const broken = invariants.filter((r) => !r.ok);

@@ -7,6 +7,7 @@ import {
   IsArray,
   IsBoolean,
   IsIn,
+  IsISO8601,
   IsOptional,
   IsString,
   IsUUID,
@@ -105,12 +106,53 @@ export class IssueTokenDto {
   @IsOmittable()
   @IsString()
   @Length(1, 200)
+  @Matches(PRINTABLE, { message: 'label must not contain control characters' })
   label?: string;
+
+  @ApiPropertyOptional({
+    type: String,
+    format: 'date-time',
+    description: 'When the token stops working (ISO 8601, in the future, at most 3 years ahead); never when left out',
+  })
+  @IsOmittable()
+  @IsISO8601({ strict: true }, { message: 'expiresAt must be an ISO 8601 date-time such as 2027-06-30T00:00:00Z' })
+  @Matches(/T\d{2}:\d{2}/, { message: 'expiresAt must include a time, such as 2027-06-30T00:00:00Z' })
+  expiresAt?: string;
 }
 
 export class IssuedTokenView {
   @ApiId() id!: string;
   @ApiProperty({ description: 'Shown once; only its hash is stored' }) token!: string;
+  @ApiInstant({ nullable: true, description: 'When it stops working; null for never' }) expiresAt!: string | null;
+}
+
+/** An API token or a session, as listed (never the token itself: only its hash is stored). */
+export class TokenView {
+  @ApiId() id!: string;
+  @ApiProperty({ enum: ['api', 'session'], description: '`api`: issued for a program; `session`: from signing in' })
+  kind!: 'api' | 'session';
+  @ApiProperty({ type: String, nullable: true }) label!: string | null;
+  @ApiProperty({ enum: ['oidc', 'link'], nullable: true, description: 'Sessions: how the person signed in' })
+  signedInWith!: 'oidc' | 'link' | null;
+  @ApiProperty({ type: String, nullable: true, description: 'Sessions: the browser that signed in' })
+  userAgent!: string | null;
+  @ApiInstant() createdAt!: string;
+  @ApiInstant({ nullable: true }) expiresAt!: string | null;
+  @ApiInstant({ nullable: true, description: 'Up to a minute behind; null if never used' }) lastUsedAt!: string | null;
+  @ApiInstant({ nullable: true }) revokedAt!: string | null;
+  @ApiProperty({ description: 'Usable now: neither revoked nor expired' }) active!: boolean;
+}
+
+export class TokenListView {
+  @ApiProperty({ type: [TokenView] }) data!: TokenView[];
+}
+
+export class SessionView extends TokenView {
+  @ApiProperty({ description: 'The session making this request' }) current!: boolean;
+}
+
+export class SessionListView {
+  @ApiProperty({ type: [SessionView] }) data!: SessionView[];
 }
 
 export class NamedRef {

@@ -1,0 +1,348 @@
+import { Inject, Injectable } from '@nestjs/common';
+import SCIMMY from 'scimmy';
+import { DataSource, EntityManager } from 'typeorm';
+import { TokensService } from '../access/tokens.service';
+import { AuditService } from '../audit/audit.service';
+import { duplicateOf } from '../common/pg-errors';
+import { APP_CONFIG, AppConfig } from '../config/config';
+
+/** What every handler is called with: the service, and the provisioning token that made the call. */
+export interface ScimContext {
+  service: ScimService;
+  tokenId: string;
+}
+
+type Json = Record<string, any>;
+
+interface UserRow {
+  id: string;
+  display_name: string;
+  external_ref: string | null;
+  active: boolean;
+  scim_user_name: string | null;
+  scim_external_id: string | null;
+  team_id: string | null;
+  team_name: string | null;
+  created_at: Date;
+  updated_at: Date;
+}
+
+interface TeamRow {
+  id: string;
+  name: string;
+  external_ref: string | null;
+  created_at: Date;
+}
+
+const USER_SELECT = `SELECT u.id, u.display_name, u.external_ref, u.active, u.scim_user_name, u.scim_external_id,
+                            u.team_id, t.name AS team_name, u.created_at, u.updated_at
+                       FROM users u LEFT JOIN teams t ON t.id = u.team_id`;
+
+const scimError = (status: number, scimType: string | null, detail: string) =>
+  new SCIMMY.Types.Error(status as never, scimType as never, detail);
+
+let declared = false;
+
+/**
+ * SCIM 2.0 resources through scimmy, which parses filters, applies patches, checks schemas and
+ * words errors; this class stores what it hands over. Users are Leeway users (userName or
+ * externalId becomes externalRef, per LEEWAY_SCIM_USER_REF); Groups are teams. Deleting a user
+ * deactivates it (the ledger keeps its history); deactivating ends every token, session and
+ * sign-in link the user has, in the same transaction.
+ */
+@Injectable()
+export class ScimService {
+  constructor(
+    private readonly dataSource: DataSource,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly tokens: TokensService,
+    private readonly audit: AuditService,
+  ) {
+    declareResources();
+  }
+
+  // ---- Users ----
+
+  async usersOut(resource: InstanceType<typeof SCIMMY.Resources.User>): Promise<Json | Json[]> {
+    if (resource.id) {
+      const [row]: UserRow[] = await this.dataSource.query(`${USER_SELECT} WHERE u.id = $1 AND u.scim_deleted_at IS NULL`, [
+        resource.id,
+      ]);
+      if (!row) throw scimError(404, null, `Resource ${resource.id} not found`);
+      return scimUser(row);
+    }
+    const rows: UserRow[] = await this.dataSource.query(
+      `${USER_SELECT} WHERE u.scim_deleted_at IS NULL ORDER BY u.created_at, u.id`,
+    );
+    const all = rows.map(scimUser);
+    return resource.filter ? resource.filter.match(all) : all;
+  }
+
+  async userIn(resource: { id?: string }, instance: Json, tokenId: string): Promise<Json> {
+    const userName = String(instance.userName);
+    const externalId = typeof instance.externalId === 'string' ? instance.externalId : null;
+    const externalRef = this.config.scimUserRef === 'userName' ? userName : externalId;
+    if (!externalRef)
+      throw scimError(400, 'invalidValue', 'externalId is required: this service matches people by externalId (LEEWAY_SCIM_USER_REF)');
+    const displayName = (
+      instance.displayName ||
+      instance.name?.formatted ||
+      [instance.name?.givenName, instance.name?.familyName].filter(Boolean).join(' ') ||
+      userName
+    ).slice(0, 200);
+    const active = instance.active ?? true;
+    const via = { via: 'scim', provisioningTokenId: tokenId };
+    const id = await this.write(async (m) => {
+      if (!resource.id) {
+        // A person the provider deleted earlier comes back as the same user, with their history.
+        const [gone]: Array<{ id: string }> = await m.query(
+          `SELECT id FROM users WHERE scim_deleted_at IS NOT NULL AND (scim_user_name = $1 OR external_ref = $2) FOR UPDATE`,
+          [userName, externalRef],
+        );
+        if (!gone) {
+          const [made]: Array<{ id: string }> = await m.query(
+            `INSERT INTO users (display_name, access, external_ref, active, scim_user_name, scim_external_id)
+             VALUES ($1, ARRAY['agent'], $2, $3, $4, $5) RETURNING id`,
+            [displayName, externalRef, active, userName, externalId],
+          );
+          await this.audit.record(m, {
+            actorId: null,
+            action: 'user.created',
+            subjectType: 'user',
+            subjectId: made.id,
+            details: { displayName, access: ['agent'], externalRef, active, ...via },
+          });
+          return made.id;
+        }
+        return this.updateUser(m, gone.id, { displayName, externalRef, active, userName, externalId }, via, true);
+      }
+      return this.updateUser(m, resource.id, { displayName, externalRef, active, userName, externalId }, via, false);
+    });
+    const [row]: UserRow[] = await this.dataSource.query(`${USER_SELECT} WHERE u.id = $1`, [id]);
+    return scimUser(row);
+  }
+
+  private async updateUser(
+    m: EntityManager,
+    id: string,
+    next: { displayName: string; externalRef: string; active: boolean; userName: string; externalId: string | null },
+    via: Record<string, string>,
+    revived: boolean,
+  ): Promise<string> {
+    const [before]: Array<{ display_name: string; external_ref: string | null; active: boolean }> = await m.query(
+      `SELECT display_name, external_ref, active FROM users
+        WHERE id = $1 AND (scim_deleted_at IS NULL OR $2) FOR UPDATE`,
+      [id, revived],
+    );
+    if (!before) throw scimError(404, null, `Resource ${id} not found`);
+    await m.query(
+      `UPDATE users SET display_name = $2, external_ref = $3, active = $4, scim_user_name = $5, scim_external_id = $6,
+                        scim_deleted_at = NULL, updated_at = now()
+        WHERE id = $1`,
+      [id, next.displayName, next.externalRef, next.active, next.userName, next.externalId],
+    );
+    const changes: Record<string, { from: unknown; to: unknown }> = {};
+    if (before.display_name !== next.displayName) changes.displayName = { from: before.display_name, to: next.displayName };
+    if (before.external_ref !== next.externalRef) changes.externalRef = { from: before.external_ref, to: next.externalRef };
+    if (before.active !== next.active) changes.active = { from: before.active, to: next.active };
+    if (before.active && !next.active) {
+      const revoked = await this.tokens.revokeEverything(m, id);
+      await this.audit.record(m, {
+        actorId: null,
+        action: 'user.deprovisioned',
+        subjectType: 'user',
+        subjectId: id,
+        details: { ...changes, revoked, ...via },
+      });
+    } else if (Object.keys(changes).length > 0 || revived) {
+      await this.audit.record(m, {
+        actorId: null,
+        action: 'user.changed',
+        subjectType: 'user',
+        subjectId: id,
+        details: { ...changes, ...(revived ? { provisionedAgain: true } : {}), ...via },
+      });
+    }
+    return id;
+  }
+
+  /** DELETE: deactivated, every way in ended, and no longer listed by SCIM; the ledger keeps its history. */
+  async userGone(id: string, tokenId: string): Promise<void> {
+    await this.dataSource.transaction(async (m) => {
+      const [row]: Array<{ active: boolean }> = await m.query(
+        `SELECT active FROM users WHERE id = $1 AND scim_deleted_at IS NULL FOR UPDATE`,
+        [id],
+      );
+      if (!row) throw scimError(404, null, `Resource ${id} not found`);
+      await m.query(`UPDATE users SET active = false, scim_deleted_at = now(), updated_at = now() WHERE id = $1`, [id]);
+      const revoked = await this.tokens.revokeEverything(m, id);
+      await this.audit.record(m, {
+        actorId: null,
+        action: 'user.deprovisioned',
+        subjectType: 'user',
+        subjectId: id,
+        details: { deleted: true, wasActive: row.active, revoked, via: 'scim', provisioningTokenId: tokenId },
+      });
+    });
+  }
+
+  // ---- Groups (teams) ----
+
+  async groupsOut(resource: InstanceType<typeof SCIMMY.Resources.Group>): Promise<Json | Json[]> {
+    const teams: TeamRow[] = await this.dataSource.query(
+      `SELECT id, name, external_ref, created_at FROM teams
+        WHERE scim_deleted_at IS NULL AND ($1::uuid IS NULL OR id = $1) ORDER BY created_at, id`,
+      [resource.id ?? null],
+    );
+    if (resource.id && teams.length === 0) throw scimError(404, null, `Resource ${resource.id} not found`);
+    const members: Array<{ team_id: string; id: string; display_name: string }> = await this.dataSource.query(
+      `SELECT team_id, id, display_name FROM users
+        WHERE team_id = ANY($1::uuid[]) AND scim_deleted_at IS NULL ORDER BY display_name, id`,
+      [teams.map((t) => t.id)],
+    );
+    const all = teams.map((t) =>
+      scimGroup(
+        t,
+        members.filter((u) => u.team_id === t.id),
+      ),
+    );
+    if (resource.id) return all[0];
+    return resource.filter ? resource.filter.match(all) : all;
+  }
+
+  async groupIn(resource: { id?: string }, instance: Json, tokenId: string): Promise<Json> {
+    const name = String(instance.displayName).slice(0, 120);
+    const externalRef = typeof instance.externalId === 'string' ? instance.externalId : null;
+    const wanted = ((instance.members ?? []) as Array<{ value?: string }>)
+      .map((m) => m.value)
+      .filter((v): v is string => typeof v === 'string' && /^[0-9a-f-]{36}$/i.test(v));
+    const via = { via: 'scim', provisioningTokenId: tokenId };
+    const id = await this.write(async (m) => {
+      let teamId = resource.id;
+      if (!teamId) {
+        const [made]: Array<{ id: string }> = await m.query(
+          `INSERT INTO teams (name, external_ref) VALUES ($1, $2) RETURNING id`,
+          [name, externalRef],
+        );
+        teamId = made.id;
+        await this.audit.record(m, { actorId: null, action: 'team.created', subjectType: 'team', subjectId: teamId, details: { name, ...via } });
+      } else {
+        const [before]: Array<{ name: string }> = await m.query(
+          `SELECT name FROM teams WHERE id = $1 AND scim_deleted_at IS NULL FOR UPDATE`,
+          [teamId],
+        );
+        if (!before) throw scimError(404, null, `Resource ${teamId} not found`);
+        await m.query(`UPDATE teams SET name = $2, external_ref = $3 WHERE id = $1`, [teamId, name, externalRef]);
+        if (before.name !== name)
+          await this.audit.record(m, { actorId: null, action: 'team.changed', subjectType: 'team', subjectId: teamId, details: { name: { from: before.name, to: name }, ...via } });
+      }
+      // Membership is a user's team: members join it (leaving any other), the rest leave it. People
+      // the provider names but never provisioned here are skipped.
+      const left: Array<{ id: string }> = await m.query(
+        `UPDATE users SET team_id = NULL, updated_at = now() WHERE team_id = $1 AND NOT (id = ANY($2::uuid[])) RETURNING id`,
+        [teamId, wanted],
+      );
+      const joined: Array<{ id: string }> = await m.query(
+        `UPDATE users SET team_id = $1, updated_at = now()
+          WHERE id = ANY($2::uuid[]) AND team_id IS DISTINCT FROM $1 AND scim_deleted_at IS NULL RETURNING id`,
+        [teamId, wanted],
+      );
+      if (left.length + joined.length > 0)
+        await this.audit.record(m, {
+          actorId: null,
+          action: 'team.changed',
+          subjectType: 'team',
+          subjectId: teamId,
+          details: { joined: joined.map((u) => u.id), left: left.map((u) => u.id), ...via },
+        });
+      return teamId;
+    });
+    return (await this.groupsOut({ id } as never)) as Json;
+  }
+
+  /** DELETE: the team stays for the ledger's history; its members leave it and SCIM no longer lists it. */
+  async groupGone(id: string, tokenId: string): Promise<void> {
+    await this.dataSource.transaction(async (m) => {
+      const found: unknown[] = await m.query(
+        `UPDATE teams SET scim_deleted_at = now() WHERE id = $1 AND scim_deleted_at IS NULL RETURNING id`,
+        [id],
+      );
+      if (found.length === 0) throw scimError(404, null, `Resource ${id} not found`);
+      const left: Array<{ id: string }> = await m.query(
+        `UPDATE users SET team_id = NULL, updated_at = now() WHERE team_id = $1 RETURNING id`,
+        [id],
+      );
+      await this.audit.record(m, {
+        actorId: null,
+        action: 'team.changed',
+        subjectType: 'team',
+        subjectId: id,
+        details: { deleted: true, left: left.map((u) => u.id), via: 'scim', provisioningTokenId: tokenId },
+      });
+    });
+  }
+
+  private async write<T>(work: (m: EntityManager) => Promise<T>): Promise<T> {
+    try {
+      return await this.dataSource.transaction(work);
+    } catch (error) {
+      const constraint = duplicateOf(error);
+      if (constraint === 'users_external_ref_uq' || constraint === 'users_scim_user_name_uq')
+        throw scimError(409, 'uniqueness', 'A user with this userName or externalId exists already');
+      if (constraint === 'teams_name_uq') throw scimError(409, 'uniqueness', 'A group with this displayName exists already');
+      if (constraint === 'teams_external_ref_uq') throw scimError(409, 'uniqueness', 'A group with this externalId exists already');
+      throw error;
+    }
+  }
+}
+
+function scimUser(r: UserRow): Json {
+  const userName = r.scim_user_name ?? r.external_ref ?? r.id;
+  return {
+    id: r.id,
+    ...(r.scim_external_id ? { externalId: r.scim_external_id } : {}),
+    userName,
+    displayName: r.display_name,
+    name: { formatted: r.display_name },
+    active: r.active,
+    ...(userName.includes('@') ? { emails: [{ value: userName, type: 'work', primary: true }] } : {}),
+    groups: r.team_id ? [{ value: r.team_id, display: r.team_name ?? undefined, type: 'direct' }] : [],
+    meta: { created: r.created_at, lastModified: r.updated_at },
+  };
+}
+
+function scimGroup(t: TeamRow, members: Array<{ id: string; display_name: string }>): Json {
+  return {
+    id: t.id,
+    ...(t.external_ref ? { externalId: t.external_ref } : {}),
+    displayName: t.name,
+    members: members.map((u) => ({ value: u.id, display: u.display_name, type: 'User' })),
+    meta: { created: t.created_at },
+  };
+}
+
+/** scimmy's resources are process-wide; their handlers reach the service through the call's context. */
+function declareResources(): void {
+  if (declared) return;
+  declared = true;
+  SCIMMY.Config.set({
+    patch: true,
+    filter: { supported: true, maxResults: 1000 },
+    sort: true,
+    bulk: false,
+    changePassword: false,
+    etag: false,
+    authenticationSchemes: [
+      { type: 'oauthbearertoken', name: 'Provisioning token', description: 'A provisioning token issued by a Leeway admin', primary: true },
+    ],
+  });
+  SCIMMY.Resources.declare(SCIMMY.Resources.User)
+    .extend(SCIMMY.Schemas.EnterpriseUser as never, false)
+    .ingress((resource, instance, ctx: ScimContext) => ctx.service.userIn(resource, instance as Json, ctx.tokenId) as never)
+    .egress((resource, ctx: ScimContext) => ctx.service.usersOut(resource) as never)
+    .degress((resource, ctx: ScimContext) => ctx.service.userGone(resource.id!, ctx.tokenId));
+  SCIMMY.Resources.declare(SCIMMY.Resources.Group)
+    .ingress((resource, instance, ctx: ScimContext) => ctx.service.groupIn(resource, instance as Json, ctx.tokenId) as never)
+    .egress((resource, ctx: ScimContext) => ctx.service.groupsOut(resource) as never)
+    .degress((resource, ctx: ScimContext) => ctx.service.groupGone(resource.id!, ctx.tokenId));
+}

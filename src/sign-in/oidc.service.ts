@@ -1,0 +1,222 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import * as client from 'openid-client';
+import { DataSource } from 'typeorm';
+import { TokensService } from '../access/tokens.service';
+import { AuditService } from '../audit/audit.service';
+import { APP_CONFIG, AppConfig, OidcConfig } from '../config/config';
+import { SiteUrl } from './site-url';
+
+/** How long a person may take at their identity provider before coming back. */
+const ATTEMPT_MINUTES = 10;
+export const BROWSER_COOKIE = 'leeway_oidc';
+export const CALLBACK_PATH = '/auth/oidc/callback';
+
+export interface Refusal {
+  ok: false;
+  status: 400 | 403 | 503;
+  title: string;
+  paragraphs: string[];
+}
+
+export type SignInOutcome = { ok: true; redirect: string } | Refusal;
+
+const sha256 = (value: string) => createHash('sha256').update(value, 'utf8').digest();
+
+/**
+ * OpenID Connect sign-in (authorization code with PKCE) through openid-client: discovery, JWKS,
+ * ID token, state and nonce checks are the library's. Leeway's part: each attempt is stored (by the
+ * hash of its state) with its PKCE verifier and nonce, bound to the browser that started it by a
+ * cookie, used once and for ten minutes at most; the person is matched by one claim to a user's
+ * externalRef, and nobody is created by signing in.
+ */
+@Injectable()
+export class OidcService {
+  private readonly log = new Logger(OidcService.name);
+  private discovered?: Promise<client.Configuration>;
+
+  constructor(
+    private readonly dataSource: DataSource,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly tokens: TokensService,
+    private readonly audit: AuditService,
+    private readonly site: SiteUrl,
+  ) {}
+
+  get enabled(): boolean {
+    return this.config.oidc !== undefined;
+  }
+
+  private get settings(): OidcConfig {
+    if (!this.config.oidc) throw new Error('OpenID Connect is not configured');
+    return this.config.oidc;
+  }
+
+  /** The provider's metadata and keys, discovered once; a failed discovery is tried again next time. */
+  private configuration(): Promise<client.Configuration> {
+    if (!this.discovered) {
+      const { issuer, clientId, clientSecret } = this.settings;
+      const url = new URL(issuer);
+      this.discovered = client
+        .discovery(
+          url,
+          clientId,
+          clientSecret,
+          clientSecret ? client.ClientSecretPost(clientSecret) : client.None(),
+          // http:// is accepted for localhost only (the configuration refuses it elsewhere).
+          url.protocol === 'http:' ? { execute: [client.allowInsecureRequests], timeout: 10 } : { timeout: 10 },
+        )
+        .catch((error: unknown) => {
+          this.discovered = undefined;
+          throw error;
+        });
+    }
+    return this.discovered;
+  }
+
+  /** Where to send the browser, and the cookie that binds the attempt to it. */
+  async start(returnTo: string): Promise<{ location: string; browser: string } | Refusal> {
+    let config: client.Configuration;
+    try {
+      config = await this.configuration();
+    } catch (error) {
+      this.log.warn(`identity provider discovery failed: ${(error as Error).message}`);
+      return unreachable();
+    }
+    const state = client.randomState();
+    const nonce = client.randomNonce();
+    const verifier = client.randomPKCECodeVerifier();
+    const browser = randomBytes(32).toString('base64url');
+    await this.dataSource.query(`DELETE FROM oidc_attempts WHERE created_at < now() - make_interval(mins => $1)`, [
+      ATTEMPT_MINUTES,
+    ]);
+    await this.dataSource.query(
+      `INSERT INTO oidc_attempts (state_hash, browser_hash, code_verifier, nonce, return_to) VALUES ($1, $2, $3, $4, $5)`,
+      [sha256(state), sha256(browser), verifier, nonce, returnTo],
+    );
+    const location = client.buildAuthorizationUrl(config, {
+      redirect_uri: this.site.to(CALLBACK_PATH),
+      scope: this.settings.claim === 'email' ? 'openid email profile' : 'openid profile',
+      response_type: 'code',
+      code_challenge: await client.calculatePKCECodeChallenge(verifier),
+      code_challenge_method: 'S256',
+      state,
+      nonce,
+    });
+    return { location: location.href, browser };
+  }
+
+  /** The provider sent the browser back: check everything, then start a session or refuse. */
+  async callback(query: string, browser: string | undefined, userAgent: string | undefined): Promise<SignInOutcome> {
+    const params = new URLSearchParams(query);
+    const state = params.get('state');
+    if (!state) return again('The answer from your identity provider is incomplete', 'It carried no state.');
+    // Used once: whatever happens next, this attempt cannot be replayed.
+    const [attempt]: Array<{
+      browser_hash: Buffer;
+      code_verifier: string;
+      nonce: string;
+      return_to: string;
+      fresh: boolean;
+    }> = (
+      await this.dataSource.query(
+        `DELETE FROM oidc_attempts WHERE state_hash = $1
+         RETURNING browser_hash, code_verifier, nonce, return_to,
+                   created_at > now() - make_interval(mins => $2) AS fresh`,
+        [sha256(state), ATTEMPT_MINUTES],
+      )
+    )[0] as never;
+    if (!attempt)
+      return again('This sign-in cannot be completed', 'It was already completed or never started here.');
+    if (!attempt.fresh)
+      return again('This sign-in took too long', `Signing in must be finished within ${ATTEMPT_MINUTES} minutes.`);
+    if (!browser || !timingSafeEqual(sha256(browser), attempt.browser_hash))
+      return again('This sign-in was started in another browser', 'Start it again from this browser.');
+    const error = params.get('error');
+    if (error) {
+      const description = params.get('error_description');
+      return again('Your identity provider did not sign you in', `It answered: ${error}${description ? ` (${description})` : ''}.`);
+    }
+
+    let claims: client.IDToken | undefined;
+    try {
+      const config = await this.configuration();
+      const tokens = await client.authorizationCodeGrant(config, new URL(`${this.site.to(CALLBACK_PATH)}?${query}`), {
+        pkceCodeVerifier: attempt.code_verifier,
+        expectedState: state,
+        expectedNonce: attempt.nonce,
+        idTokenExpected: true,
+      });
+      claims = tokens.claims();
+    } catch (error) {
+      const message = (error as Error).message;
+      this.log.warn(`sign-in answer refused: ${message}`);
+      if (error instanceof TypeError || /fetch failed|timed? ?out|ECONNREFUSED/i.test(message)) return unreachable();
+      return again('The answer from your identity provider could not be verified', 'Nothing was signed in.');
+    }
+    return this.signIn(claims!, attempt.return_to, userAgent);
+  }
+
+  private async signIn(claims: client.IDToken, returnTo: string, userAgent: string | undefined): Promise<SignInOutcome> {
+    const { claim } = this.settings;
+    const value = claims[claim];
+    if (typeof value !== 'string' || value === '') {
+      return refuse(
+        'Your identity provider did not say who you are',
+        `Its answer has no "${claim}" claim, which Leeway matches to its users. An administrator can fix this in the provider's settings.`,
+      );
+    }
+    if (claim === 'email' && claims.email_verified === false) {
+      return refuse(
+        'Your email address is not verified',
+        'Your identity provider says this address is not verified, so Leeway cannot match it to a user.',
+      );
+    }
+    return this.dataSource.transaction(async (m) => {
+      const users: Array<{ id: string; active: boolean }> = await m.query(
+        claim === 'email'
+          ? `SELECT id, active FROM users WHERE lower(external_ref) = lower($1) ORDER BY active DESC LIMIT 1`
+          : `SELECT id, active FROM users WHERE external_ref = $1`,
+        [value],
+      );
+      const user = users[0];
+      if (!user || !user.active) {
+        await this.audit.record(m, {
+          actorId: user?.id ?? null,
+          action: 'sign_in.refused',
+          subjectType: 'user',
+          subjectId: user?.id ?? null,
+          details: { via: 'oidc', reason: user ? 'deactivated' : 'unknown', [claim]: value },
+        });
+        return user
+          ? refuse(
+              'Your Leeway access has ended',
+              `You signed in as ${value}, and your identity provider knows you, but your Leeway user is deactivated. If this is a mistake, ask a Leeway admin to reactivate it.`,
+            )
+          : refuse(
+              'Leeway does not know you yet',
+              `You signed in as ${value}, but no Leeway user has this as their external reference. Ask a Leeway admin to add you, or to set your external reference to ${value}.`,
+            );
+      }
+      const session = await this.tokens.startSession(m, user.id, 'oidc', this.config.sessionHours, userAgent);
+      return { ok: true as const, redirect: `${returnTo}#session=${session.token}` };
+    });
+  }
+}
+
+function again(title: string, detail: string): Refusal {
+  return { ok: false, status: 400, title, paragraphs: [detail, 'Nothing was signed in. Go back to Leeway and sign in again.'] };
+}
+
+function refuse(title: string, detail: string): Refusal {
+  return { ok: false, status: 403, title, paragraphs: [detail] };
+}
+
+function unreachable(): Refusal {
+  return {
+    ok: false,
+    status: 503,
+    title: 'Your identity provider cannot be reached',
+    paragraphs: ['Leeway could not reach it just now. Try again in a minute; if it persists, tell your administrator.'],
+  };
+}

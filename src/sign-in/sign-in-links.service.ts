@@ -1,0 +1,121 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { DataSource, EntityManager } from 'typeorm';
+import { hashToken, newToken } from '../access/token-hash';
+import { TokensService } from '../access/tokens.service';
+import { AuditService } from '../audit/audit.service';
+import { DomainError } from '../common/domain-error';
+import { APP_CONFIG, AppConfig } from '../config/config';
+import { SiteUrl } from './site-url';
+
+const LINK_HOURS = 24;
+export const SIGN_IN_PATH = '/sign-in';
+
+export interface IssuedLink {
+  id: string;
+  url: string;
+  expiresAt: string;
+}
+
+export interface RedeemedLink {
+  token: string;
+  expiresAt: string;
+  userId: string;
+}
+
+/**
+ * Sign-in links, for installations without an identity provider: an admin issues one for a user;
+ * it works once, for 24 hours, and only its hash is kept. A first start with no admin prints one
+ * that makes its holder the first admin. The secret travels in the URL's fragment, which browsers
+ * never send to a server, so it stays out of access logs and Referer headers.
+ */
+@Injectable()
+export class SignInLinksService {
+  constructor(
+    private readonly dataSource: DataSource,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly tokens: TokensService,
+    private readonly audit: AuditService,
+    private readonly site: SiteUrl,
+  ) {}
+
+  async issue(actorId: string, userId: string): Promise<IssuedLink> {
+    return this.dataSource.transaction(async (m) => {
+      const users: Array<{ active: boolean }> = await m.query(`SELECT active FROM users WHERE id = $1`, [userId]);
+      if (users.length === 0) throw new DomainError('NOT_FOUND', 'No such user.');
+      if (!users[0].active) throw new DomainError('CONFLICT', 'This user is deactivated; reactivate them first.');
+      const link = await this.insert(m, userId, actorId);
+      await this.audit.record(m, {
+        actorId,
+        action: 'sign_in_link.issued',
+        subjectType: 'user',
+        subjectId: userId,
+        details: { linkId: link.id, expiresAt: link.expiresAt },
+      });
+      return link;
+    });
+  }
+
+  /** A link that makes its holder the first admin; null when an active admin exists. */
+  async issueFirstAdmin(): Promise<IssuedLink | null> {
+    return this.dataSource.transaction(async (m) => {
+      await m.query(`SELECT pg_advisory_xact_lock(hashtext('leeway.bootstrap'))`);
+      if (await adminExists(m)) return null;
+      return this.insert(m, null, null);
+    });
+  }
+
+  private async insert(m: EntityManager, userId: string | null, actorId: string | null): Promise<IssuedLink> {
+    const secret = newToken();
+    const [row]: Array<{ id: string; expires_at: Date }> = await m.query(
+      `INSERT INTO sign_in_links (user_id, token_hash, created_by, expires_at)
+       VALUES ($1, $2, $3, now() + make_interval(hours => $4)) RETURNING id, expires_at`,
+      [userId, hashToken(secret), actorId, LINK_HOURS],
+    );
+    return { id: row.id, url: this.site.to(`${SIGN_IN_PATH}#link=${secret}`), expiresAt: row.expires_at.toISOString() };
+  }
+
+  /** Trades a link for a session, once. */
+  async redeem(secret: string, userAgent: string | undefined): Promise<RedeemedLink> {
+    return this.dataSource.transaction(async (m) => {
+      const [link]: Array<{ id: string; user_id: string | null; used: boolean; expired: boolean }> = await m.query(
+        `SELECT id, user_id, used_at IS NOT NULL AS used, expires_at <= now() AS expired
+           FROM sign_in_links WHERE token_hash = $1 FOR UPDATE`,
+        [hashToken(secret)],
+      );
+      if (!link) throw new DomainError('UNAUTHENTICATED', 'This sign-in link is not valid. Ask an admin for a new one.');
+      if (link.used)
+        throw new DomainError('UNAUTHENTICATED', 'This sign-in link was used already; each works once. Ask an admin for a new one.');
+      if (link.expired)
+        throw new DomainError('UNAUTHENTICATED', `This sign-in link has expired (they last ${LINK_HOURS} hours). Ask an admin for a new one.`);
+      const userId = link.user_id ?? (await this.createFirstAdmin(m, link.id));
+      const users: Array<{ active: boolean }> = await m.query(`SELECT active FROM users WHERE id = $1`, [userId]);
+      if (!users[0]?.active)
+        throw new DomainError('UNAUTHENTICATED', 'This sign-in link belongs to a deactivated user.');
+      const session = await this.tokens.startSession(m, userId, 'link', this.config.sessionHours, userAgent);
+      await m.query(`UPDATE sign_in_links SET used_at = now(), session_id = $2 WHERE id = $1`, [link.id, session.id]);
+      return { token: session.token, expiresAt: session.expiresAt, userId };
+    });
+  }
+
+  private async createFirstAdmin(m: EntityManager, linkId: string): Promise<string> {
+    await m.query(`SELECT pg_advisory_xact_lock(hashtext('leeway.bootstrap'))`);
+    if (await adminExists(m))
+      throw new DomainError('UNAUTHENTICATED', 'An admin exists already, so this first-admin link no longer works. Ask them for a sign-in link.');
+    const [user]: Array<{ id: string }> = await m.query(
+      `INSERT INTO users (display_name, access) VALUES ('Admin', ARRAY['admin']) RETURNING id`,
+    );
+    await this.audit.record(m, {
+      actorId: null,
+      action: 'user.created',
+      subjectType: 'user',
+      subjectId: user.id,
+      details: { displayName: 'Admin', access: ['admin'], via: 'first-admin sign-in link', linkId },
+    });
+    return user.id;
+  }
+}
+
+async function adminExists(m: EntityManager): Promise<boolean> {
+  const found: unknown[] = await m.query(`SELECT 1 FROM users WHERE active AND 'admin' = ANY(access) LIMIT 1`);
+  return found.length > 0;
+}
