@@ -51,7 +51,8 @@ export async function createApp(
   // forbidden key such as __proto__ instead of calling the body "not valid JSON".
   fastify.removeAllContentTypeParsers();
   fastify.addContentTypeParser(
-    'application/json',
+    // SCIM clients send their own media type (RFC 7644); it is JSON all the same.
+    ['application/json', 'application/scim+json'],
     { parseAs: 'string', bodyLimit: BODY_LIMIT_BYTES },
     (_, body, done) => {
       try {

@@ -18,6 +18,7 @@ import { LedgerModule } from './ledger/ledger.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { ReportsModule } from './reports/reports.module';
 import { SignInModule } from './sign-in/sign-in.module';
+import { ScimModule } from './scim/scim.module';
 
 /**
  * The whole application. Pipes, filters and guards are declared here as APP_* providers so that
@@ -34,6 +35,7 @@ export class AppModule {
         AuditModule,
         AccessModule,
         SignInModule,
+        ScimModule,
         HealthModule,
         TeamsModule,
         RolesModule,

@@ -85,7 +85,8 @@ describe('access lifecycle', () => {
     it('are shown once as {id, token}; only the sha256 hash is stored', async () => {
       const user = await newUser(['agent']);
       const issued = await issue(user.id, 'desk 4');
-      expect(Object.keys(issued.body).sort()).toEqual(['id', 'token']);
+      expect(Object.keys(issued.body).sort()).toEqual(['expiresAt', 'id', 'token']);
+      expect(issued.body.expiresAt).toBeNull();
       expect(issued.body.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
       const { token } = issued.body;
       const [row] = await t.query<Record<string, unknown>>(`SELECT * FROM tokens WHERE id = $1`, [issued.body.id]);
@@ -174,7 +175,7 @@ describe('access lifecycle', () => {
   });
 
   describe('deactivation', () => {
-    it('active:false makes every token of the user 401 at once; reactivation restores them', async () => {
+    it('active:false revokes every token of the user at once, for good: reactivation brings none back', async () => {
       const user = await newUser(['agent']);
       const a = await issue(user.id);
       const b = await issue(user.id);
@@ -187,8 +188,20 @@ describe('access lifecycle', () => {
       const on = await t.request('PATCH', `/v1/users/${user.id}`, { body: { active: true } });
       expect(on.status).toBe(200);
       expect(on.body.active).toBe(true);
-      expect(await meStatus(a.body.token)).toBe(200);
-      expect(await meStatus(b.body.token)).toBe(200);
+      expect(await meStatus(a.body.token)).toBe(401);
+      expect(await meStatus(b.body.token)).toBe(401);
+      const revoked = await t.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM tokens WHERE user_id = $1 AND revoked_at IS NOT NULL`,
+        [user.id],
+      );
+      expect(revoked[0].n).toBe(2);
+      const [event] = await t.query<{ details: Record<string, unknown> }>(
+        `SELECT details FROM audit_events WHERE action = 'user.changed' AND subject_id = $1 AND details ? 'revoked'`,
+        [user.id],
+      );
+      expect(event.details.revoked).toEqual({ tokens: 2, links: 0 });
+      // A fresh token works again.
+      expect(await meStatus((await issue(user.id)).body.token)).toBe(200);
     });
 
     it('a revoked token stays revoked when its user is reactivated', async () => {

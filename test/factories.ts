@@ -30,6 +30,16 @@ export async function createUser(
   return { id: created.body.id, token: issued.body.token, tokenId: issued.body.id };
 }
 
+/** Signs a user in as a person would without an identity provider: an admin's sign-in link, used once. */
+export async function signInWithLink(t: TestApp, userId: string): Promise<{ token: string; sessionId: string }> {
+  const link = await t.request('POST', `/v1/users/${userId}/sign-in-links`);
+  if (link.status !== 201) throw new Error(`sign-in link failed: ${link.status} ${link.text}`);
+  const secret = new URL(link.body.url).hash.replace(/^#link=/, '');
+  const session = await t.request('POST', '/v1/sessions', { token: null, body: { link: secret } });
+  if (session.status !== 201) throw new Error(`sign-in failed: ${session.status} ${session.text}`);
+  return { token: session.body.token, sessionId: session.body.sessionId };
+}
+
 export async function createRole(t: TestApp, name = `Role ${randomUUID().slice(0, 8)}`): Promise<string> {
   const res = await t.request('POST', '/v1/roles', { body: { name } });
   if (res.status !== 201) throw new Error(`createRole failed: ${res.status} ${res.text}`);

@@ -22,7 +22,10 @@ export class TokenUsage implements OnModuleInit, OnApplicationShutdown {
   constructor(private readonly dataSource: DataSource) {}
 
   onModuleInit(): void {
-    this.timer = setInterval(() => void this.flush().catch((e: Error) => this.log.warn(`lastUsedAt: ${e.message}`)), FLUSH_MS);
+    this.timer = setInterval(
+      () => void this.flush().catch((e: Error) => this.log.warn(`lastUsedAt: ${e.message}`)),
+      FLUSH_MS,
+    );
     this.timer.unref();
   }
 

@@ -18,10 +18,17 @@ describe(toJson.name, () => {
 
   it('never turns a string into a number, whatever it holds', () => {
     fc.assert(
-      fc.property(fc.oneof(fc.string(), fc.bigInt().map((b) => `#bigint-:${b}`)), fc.bigInt(), (text, n) => {
-        const quoted = JSON.stringify(text);
-        expect(toJson({ text, n, list: [text, n] })).toBe(`{"text":${quoted},"n":${n},"list":[${quoted},${n}]}`);
-      }),
+      fc.property(
+        fc.oneof(
+          fc.string(),
+          fc.bigInt().map((b) => `#bigint-:${b}`),
+        ),
+        fc.bigInt(),
+        (text, n) => {
+          const quoted = JSON.stringify(text);
+          expect(toJson({ text, n, list: [text, n] })).toBe(`{"text":${quoted},"n":${n},"list":[${quoted},${n}]}`);
+        },
+      ),
     );
   });
 

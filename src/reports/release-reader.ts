@@ -64,7 +64,12 @@ export class ReleaseReader {
    */
   async closedRange(from?: string, to?: string): Promise<{ from: string; to: string } | null> {
     // A range of months already seen released needs no look at the database: releases never change.
-    if (to && (from ?? to) <= to && monthsBetween(from ?? to, to) <= MAX_MONTHS && this.releases.knownReleased(from ?? to, to))
+    if (
+      to &&
+      (from ?? to) <= to &&
+      monthsBetween(from ?? to, to) <= MAX_MONTHS &&
+      this.releases.knownReleased(from ?? to, to)
+    )
       return { from: from ?? to, to };
     const months = await this.releases.months();
     const closed = months.filter((m) => m.state === 'released' || m.state === 'due');
@@ -292,15 +297,17 @@ export class ReleaseReader {
     const big = (v: string | null) => (v === null ? null : BigInt(v));
     const roles = [...new Map(rows.map((r) => [r.role_id!, { id: r.role_id!, name: r.name! }])).values()];
     const limits = new Map(
-      rows.filter((r) => r.currency !== null).map((r) => [
-        `${r.role_id}/${r.currency}`,
-        {
-          perCredit: big(r.per_credit),
-          perCase: big(r.per_case),
-          perAgentDay: big(r.per_agent_day),
-          perAgentMonth: big(r.per_agent_month),
-        },
-      ]),
+      rows
+        .filter((r) => r.currency !== null)
+        .map((r) => [
+          `${r.role_id}/${r.currency}`,
+          {
+            perCredit: big(r.per_credit),
+            perCase: big(r.per_case),
+            perAgentDay: big(r.per_agent_day),
+            perAgentMonth: big(r.per_agent_month),
+          },
+        ]),
     );
     return { roles, limits };
   }

@@ -65,9 +65,10 @@ export class ScimService {
 
   async usersOut(resource: InstanceType<typeof SCIMMY.Resources.User>): Promise<Json | Json[]> {
     if (resource.id) {
-      const [row]: UserRow[] = await this.dataSource.query(`${USER_SELECT} WHERE u.id = $1 AND u.scim_deleted_at IS NULL`, [
-        resource.id,
-      ]);
+      const [row]: UserRow[] = await this.dataSource.query(
+        `${USER_SELECT} WHERE u.id = $1 AND u.scim_deleted_at IS NULL`,
+        [resource.id],
+      );
       if (!row) throw scimError(404, null, `Resource ${resource.id} not found`);
       return scimUser(row);
     }
@@ -83,7 +84,11 @@ export class ScimService {
     const externalId = typeof instance.externalId === 'string' ? instance.externalId : null;
     const externalRef = this.config.scimUserRef === 'userName' ? userName : externalId;
     if (!externalRef)
-      throw scimError(400, 'invalidValue', 'externalId is required: this service matches people by externalId (LEEWAY_SCIM_USER_REF)');
+      throw scimError(
+        400,
+        'invalidValue',
+        'externalId is required: this service matches people by externalId (LEEWAY_SCIM_USER_REF)',
+      );
     const displayName = (
       instance.displayName ||
       instance.name?.formatted ||
@@ -142,8 +147,10 @@ export class ScimService {
       [id, next.displayName, next.externalRef, next.active, next.userName, next.externalId],
     );
     const changes: Record<string, { from: unknown; to: unknown }> = {};
-    if (before.display_name !== next.displayName) changes.displayName = { from: before.display_name, to: next.displayName };
-    if (before.external_ref !== next.externalRef) changes.externalRef = { from: before.external_ref, to: next.externalRef };
+    if (before.display_name !== next.displayName)
+      changes.displayName = { from: before.display_name, to: next.displayName };
+    if (before.external_ref !== next.externalRef)
+      changes.externalRef = { from: before.external_ref, to: next.externalRef };
     if (before.active !== next.active) changes.active = { from: before.active, to: next.active };
     if (before.active && !next.active) {
       const revoked = await this.tokens.revokeEverything(m, id);
@@ -225,7 +232,13 @@ export class ScimService {
           [name, externalRef],
         );
         teamId = made.id;
-        await this.audit.record(m, { actorId: null, action: 'team.created', subjectType: 'team', subjectId: teamId, details: { name, ...via } });
+        await this.audit.record(m, {
+          actorId: null,
+          action: 'team.created',
+          subjectType: 'team',
+          subjectId: teamId,
+          details: { name, ...via },
+        });
       } else {
         const [before]: Array<{ name: string }> = await m.query(
           `SELECT name FROM teams WHERE id = $1 AND scim_deleted_at IS NULL FOR UPDATE`,
@@ -234,7 +247,13 @@ export class ScimService {
         if (!before) throw scimError(404, null, `Resource ${teamId} not found`);
         await m.query(`UPDATE teams SET name = $2, external_ref = $3 WHERE id = $1`, [teamId, name, externalRef]);
         if (before.name !== name)
-          await this.audit.record(m, { actorId: null, action: 'team.changed', subjectType: 'team', subjectId: teamId, details: { name: { from: before.name, to: name }, ...via } });
+          await this.audit.record(m, {
+            actorId: null,
+            action: 'team.changed',
+            subjectType: 'team',
+            subjectId: teamId,
+            details: { name: { from: before.name, to: name }, ...via },
+          });
       }
       // Membership is a user's team: members join it (leaving any other), the rest leave it. People
       // the provider names but never provisioned here are skipped.
@@ -289,8 +308,10 @@ export class ScimService {
       const constraint = duplicateOf(error);
       if (constraint === 'users_external_ref_uq' || constraint === 'users_scim_user_name_uq')
         throw scimError(409, 'uniqueness', 'A user with this userName or externalId exists already');
-      if (constraint === 'teams_name_uq') throw scimError(409, 'uniqueness', 'A group with this displayName exists already');
-      if (constraint === 'teams_external_ref_uq') throw scimError(409, 'uniqueness', 'A group with this externalId exists already');
+      if (constraint === 'teams_name_uq')
+        throw scimError(409, 'uniqueness', 'A group with this displayName exists already');
+      if (constraint === 'teams_external_ref_uq')
+        throw scimError(409, 'uniqueness', 'A group with this externalId exists already');
       throw error;
     }
   }
@@ -333,16 +354,25 @@ function declareResources(): void {
     changePassword: false,
     etag: false,
     authenticationSchemes: [
-      { type: 'oauthbearertoken', name: 'Provisioning token', description: 'A provisioning token issued by a Leeway admin', primary: true },
+      {
+        type: 'oauthbearertoken',
+        name: 'Provisioning token',
+        description: 'A provisioning token issued by a Leeway admin',
+        primary: true,
+      },
     ],
   });
   SCIMMY.Resources.declare(SCIMMY.Resources.User)
     .extend(SCIMMY.Schemas.EnterpriseUser as never, false)
-    .ingress((resource, instance, ctx: ScimContext) => ctx.service.userIn(resource, instance as Json, ctx.tokenId) as never)
+    .ingress(
+      (resource, instance, ctx: ScimContext) => ctx.service.userIn(resource, instance as Json, ctx.tokenId) as never,
+    )
     .egress((resource, ctx: ScimContext) => ctx.service.usersOut(resource) as never)
     .degress((resource, ctx: ScimContext) => ctx.service.userGone(resource.id!, ctx.tokenId));
   SCIMMY.Resources.declare(SCIMMY.Resources.Group)
-    .ingress((resource, instance, ctx: ScimContext) => ctx.service.groupIn(resource, instance as Json, ctx.tokenId) as never)
+    .ingress(
+      (resource, instance, ctx: ScimContext) => ctx.service.groupIn(resource, instance as Json, ctx.tokenId) as never,
+    )
     .egress((resource, ctx: ScimContext) => ctx.service.groupsOut(resource) as never)
     .degress((resource, ctx: ScimContext) => ctx.service.groupGone(resource.id!, ctx.tokenId));
 }

@@ -126,8 +126,7 @@ export class OidcService {
         [sha256(state), ATTEMPT_MINUTES],
       )
     )[0] as never;
-    if (!attempt)
-      return again('This sign-in cannot be completed', 'It was already completed or never started here.');
+    if (!attempt) return again('This sign-in cannot be completed', 'It was already completed or never started here.');
     if (!attempt.fresh)
       return again('This sign-in took too long', `Signing in must be finished within ${ATTEMPT_MINUTES} minutes.`);
     if (!browser || !timingSafeEqual(sha256(browser), attempt.browser_hash))
@@ -135,10 +134,13 @@ export class OidcService {
     const error = params.get('error');
     if (error) {
       const description = params.get('error_description');
-      return again('Your identity provider did not sign you in', `It answered: ${error}${description ? ` (${description})` : ''}.`);
+      return again(
+        'Your identity provider did not sign you in',
+        `It answered: ${error}${description ? ` (${description})` : ''}.`,
+      );
     }
 
-    let claims: client.IDToken | undefined;
+    let claims: Record<string, unknown>;
     try {
       const config = await this.configuration();
       const tokens = await client.authorizationCodeGrant(config, new URL(`${this.site.to(CALLBACK_PATH)}?${query}`), {
@@ -147,17 +149,27 @@ export class OidcService {
         expectedNonce: attempt.nonce,
         idTokenExpected: true,
       });
-      claims = tokens.claims();
+      const idToken = tokens.claims()!;
+      claims = { ...idToken };
+      // Providers that follow the letter of OpenID Connect put scope claims (email) in the UserInfo
+      // answer, not the ID token: ask there, for this same subject.
+      if (claims[this.settings.claim] === undefined && tokens.access_token) {
+        claims = { ...(await client.fetchUserInfo(config, tokens.access_token, idToken.sub)), ...idToken };
+      }
     } catch (error) {
       const message = (error as Error).message;
       this.log.warn(`sign-in answer refused: ${message}`);
       if (error instanceof TypeError || /fetch failed|timed? ?out|ECONNREFUSED/i.test(message)) return unreachable();
       return again('The answer from your identity provider could not be verified', 'Nothing was signed in.');
     }
-    return this.signIn(claims!, attempt.return_to, userAgent);
+    return this.signIn(claims, attempt.return_to, userAgent);
   }
 
-  private async signIn(claims: client.IDToken, returnTo: string, userAgent: string | undefined): Promise<SignInOutcome> {
+  private async signIn(
+    claims: Record<string, unknown>,
+    returnTo: string,
+    userAgent: string | undefined,
+  ): Promise<SignInOutcome> {
     const { claim } = this.settings;
     const value = claims[claim];
     if (typeof value !== 'string' || value === '') {
@@ -205,7 +217,12 @@ export class OidcService {
 }
 
 function again(title: string, detail: string): Refusal {
-  return { ok: false, status: 400, title, paragraphs: [detail, 'Nothing was signed in. Go back to Leeway and sign in again.'] };
+  return {
+    ok: false,
+    status: 400,
+    title,
+    paragraphs: [detail, 'Nothing was signed in. Go back to Leeway and sign in again.'],
+  };
 }
 
 function refuse(title: string, detail: string): Refusal {

@@ -18,6 +18,7 @@ export interface IssuedLink {
 
 export interface RedeemedLink {
   token: string;
+  sessionId: string;
   expiresAt: string;
   userId: string;
 }
@@ -82,25 +83,35 @@ export class SignInLinksService {
            FROM sign_in_links WHERE token_hash = $1 FOR UPDATE`,
         [hashToken(secret)],
       );
-      if (!link) throw new DomainError('UNAUTHENTICATED', 'This sign-in link is not valid. Ask an admin for a new one.');
+      if (!link)
+        throw new DomainError('UNAUTHENTICATED', 'This sign-in link is not valid. Ask an admin for a new one.');
       if (link.used)
-        throw new DomainError('UNAUTHENTICATED', 'This sign-in link was used already; each works once. Ask an admin for a new one.');
+        throw new DomainError(
+          'UNAUTHENTICATED',
+          'This sign-in link was used already; each works once. Ask an admin for a new one.',
+        );
       if (link.expired)
-        throw new DomainError('UNAUTHENTICATED', `This sign-in link has expired (they last ${LINK_HOURS} hours). Ask an admin for a new one.`);
+        throw new DomainError(
+          'UNAUTHENTICATED',
+          `This sign-in link has expired (they last ${LINK_HOURS} hours). Ask an admin for a new one.`,
+        );
       const userId = link.user_id ?? (await this.createFirstAdmin(m, link.id));
       const users: Array<{ active: boolean }> = await m.query(`SELECT active FROM users WHERE id = $1`, [userId]);
       if (!users[0]?.active)
         throw new DomainError('UNAUTHENTICATED', 'This sign-in link belongs to a deactivated user.');
       const session = await this.tokens.startSession(m, userId, 'link', this.config.sessionHours, userAgent);
       await m.query(`UPDATE sign_in_links SET used_at = now(), session_id = $2 WHERE id = $1`, [link.id, session.id]);
-      return { token: session.token, expiresAt: session.expiresAt, userId };
+      return { token: session.token, sessionId: session.id, expiresAt: session.expiresAt, userId };
     });
   }
 
   private async createFirstAdmin(m: EntityManager, linkId: string): Promise<string> {
     await m.query(`SELECT pg_advisory_xact_lock(hashtext('leeway.bootstrap'))`);
     if (await adminExists(m))
-      throw new DomainError('UNAUTHENTICATED', 'An admin exists already, so this first-admin link no longer works. Ask them for a sign-in link.');
+      throw new DomainError(
+        'UNAUTHENTICATED',
+        'An admin exists already, so this first-admin link no longer works. Ask them for a sign-in link.',
+      );
     const [user]: Array<{ id: string }> = await m.query(
       `INSERT INTO users (display_name, access) VALUES ('Admin', ARRAY['admin']) RETURNING id`,
     );

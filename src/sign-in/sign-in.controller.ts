@@ -1,12 +1,5 @@
 import { Body, Controller, Get, Param, Post, Query, Req, Res } from '@nestjs/common';
-import {
-  ApiCreatedResponse,
-  ApiOkResponse,
-  ApiOperation,
-  ApiQuery,
-  ApiResponse,
-  ApiTags,
-} from '@nestjs/swagger';
+import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Allow, CurrentUser, Public } from '../access/allow.decorator';
 import { AuthRateLimiter } from '../access/auth-rate-limiter';
@@ -46,12 +39,18 @@ export class SignInController {
   @ApiOperation({ summary: 'Browser: leave for the identity provider to sign in (OpenID Connect, code + PKCE)' })
   @Public()
   @ApiQuery({ name: 'returnTo', required: false, description: 'A path on this service to come back to (default /)' })
-  @ApiResponse({ status: 302, description: 'To the identity provider, with a cookie that binds the attempt to this browser' })
+  @ApiResponse({
+    status: 302,
+    description: 'To the identity provider, with a cookie that binds the attempt to this browser',
+  })
   @ApiResponse({ status: 503, description: 'The identity provider cannot be reached', content: PAGE })
   @ApiProblems(404)
   async start(@Query('returnTo') returnTo: string | undefined, @Res() reply: FastifyReply): Promise<void> {
     if (!this.oidc.enabled)
-      throw new DomainError('NOT_FOUND', 'Sign-in through an identity provider is not configured here (LEEWAY_OIDC_ISSUER).');
+      throw new DomainError(
+        'NOT_FOUND',
+        'Sign-in through an identity provider is not configured here (LEEWAY_OIDC_ISSUER).',
+      );
     const outcome = await this.oidc.start(safeReturn(returnTo));
     if ('ok' in outcome) return page(reply, outcome);
     reply
@@ -70,9 +69,16 @@ export class SignInController {
   @ApiProblems(404)
   async callback(@Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
     if (!this.oidc.enabled)
-      throw new DomainError('NOT_FOUND', 'Sign-in through an identity provider is not configured here (LEEWAY_OIDC_ISSUER).');
+      throw new DomainError(
+        'NOT_FOUND',
+        'Sign-in through an identity provider is not configured here (LEEWAY_OIDC_ISSUER).',
+      );
     const query = request.url.includes('?') ? request.url.slice(request.url.indexOf('?') + 1) : '';
-    const outcome = await this.oidc.callback(query, readCookie(request.headers.cookie, BROWSER_COOKIE), userAgent(request));
+    const outcome = await this.oidc.callback(
+      query,
+      readCookie(request.headers.cookie, BROWSER_COOKIE),
+      userAgent(request),
+    );
     reply.header('set-cookie', this.cookie('', 0)).header('cache-control', 'no-store');
     if (outcome.ok) return void reply.redirect(this.site.to(outcome.redirect), 303);
     page(reply, outcome);
@@ -83,7 +89,11 @@ export class SignInController {
   @Public()
   @ApiCreatedResponse({ type: StartedSessionView, description: 'Signed in' })
   @ApiProblems(401, 429)
-  async redeem(@Body() dto: RedeemLinkDto, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
+  async redeem(
+    @Body() dto: RedeemLinkDto,
+    @Req() request: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ) {
     const client = request.ip ?? 'unknown';
     try {
       return await this.links.redeem(dto.link, userAgent(request));

@@ -56,6 +56,15 @@ export class TestApp {
     return new TestApp(app, db, config);
   }
 
+  /** Listens on a free local port (for browsers and HTTP clients); links and redirects use it. */
+  async listen(port = 0): Promise<string> {
+    await this.app.listen({ port, host: '127.0.0.1' });
+    const address = this.app.getHttpServer().address() as { port: number };
+    const base = `http://127.0.0.1:${address.port}`;
+    this.app.get(SiteUrl).listeningOn(base);
+    return base;
+  }
+
   get dataSource(): DataSource {
     return this.app.get(DataSource);
   }

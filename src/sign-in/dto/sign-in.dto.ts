@@ -24,6 +24,7 @@ export class RedeemLinkDto {
 
 export class StartedSessionView {
   @ApiProperty({ description: 'The session token: send it as `Authorization: Bearer …`' }) token!: string;
+  @ApiId({ description: 'The session, as /v1/me/sessions lists it' }) sessionId!: string;
   @ApiInstant() expiresAt!: string;
   @ApiId() userId!: string;
 }

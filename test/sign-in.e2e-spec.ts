@@ -1,0 +1,420 @@
+import { createServer } from 'node:net';
+import { TokenUsage } from '../src/access/token-usage';
+import { createUser, signInWithLink } from './factories';
+import { TestApp } from './support/app';
+import { CookieClient, OidcProvider, signInThroughProvider, startOidcProvider } from './support/oidc';
+
+/**
+ * Signing people in through a real OpenID provider (oidc-provider, in its own process) and with
+ * sign-in links; sessions, their expiry and revocation; API token expiry and last use.
+ */
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+const ACCOUNTS = {
+  alice: { email: 'alice@example.com', email_verified: true, name: 'Alice' },
+  bob: { email: 'bob@example.com', email_verified: true },
+  carol: { email: 'carol@example.com', email_verified: false },
+  dave: { email: 'dave@example.com' },
+  erin: {},
+};
+
+let t: TestApp;
+let provider: OidcProvider;
+let base: string;
+let alice: { id: string };
+let dave: { id: string };
+
+async function userWithRef(externalRef: string, access: string[] = ['agent']): Promise<{ id: string }> {
+  const res = await t.request('POST', '/v1/users', { body: { displayName: externalRef, access, externalRef } });
+  expect(res.status).toBe(201);
+  return res.body;
+}
+
+async function sessionsOf(userId: string): Promise<number> {
+  const [{ n }] = await t.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM tokens WHERE user_id = $1 AND kind = 'session'`,
+    [userId],
+  );
+  return n;
+}
+
+const sessionFrom = (location: string | null) => /#session=(lw_[A-Za-z0-9_-]+)$/.exec(location ?? '')?.[1];
+
+beforeAll(async () => {
+  const port = await freePort();
+  base = `http://127.0.0.1:${port}`;
+  provider = await startOidcProvider({ redirectUris: [`${base}/auth/oidc/callback`], accounts: ACCOUNTS });
+  t = await TestApp.start({ oidc: { issuer: provider.issuer, clientId: 'leeway', claim: 'email' } });
+  await t.listen(port);
+  // Email addresses match whatever their case.
+  alice = await userWithRef('Alice@Example.com');
+  await userWithRef('carol@example.com');
+  dave = await userWithRef('dave@example.com');
+  expect((await t.request('PATCH', `/v1/users/${dave.id}`, { body: { active: false } })).status).toBe(200);
+});
+
+afterAll(async () => {
+  await t?.close();
+  await provider?.stop();
+});
+
+describe('OpenID Connect sign-in (authorization code with PKCE)', () => {
+  it('says how people can sign in', async () => {
+    const res = await t.request('GET', '/v1/sign-in', { token: null });
+    expect(res.body).toEqual({ oidc: true, oidcStartPath: '/auth/oidc/start' });
+  });
+
+  it('sends the browser to the provider with PKCE, state and nonce, bound to it by a cookie', async () => {
+    const client = new CookieClient();
+    const res = await client.get(`${base}/auth/oidc/start?returnTo=/reports`);
+    expect(res.status).toBe(302);
+    const to = new URL(res.headers.get('location')!);
+    expect(to.origin).toBe(provider.issuer);
+    expect(to.searchParams.get('code_challenge_method')).toBe('S256');
+    for (const p of ['code_challenge', 'state', 'nonce']) expect(to.searchParams.get(p)).toMatch(/^[\w-]{20,}$/);
+    expect(to.searchParams.get('redirect_uri')).toBe(`${base}/auth/oidc/callback`);
+    const cookie = res.headers.getSetCookie()[0];
+    expect(cookie).toMatch(/^leeway_oidc=[\w-]{40,}; Path=\/auth\/oidc; Max-Age=600; HttpOnly; SameSite=Lax$/);
+    // Only hashes are kept.
+    const [row] = await t.query<{ state_hash: Buffer; code_verifier: string }>(
+      `SELECT state_hash, code_verifier FROM oidc_attempts ORDER BY created_at DESC LIMIT 1`,
+    );
+    expect(row.state_hash.length).toBe(32);
+  });
+
+  it('signs a known person in: a session token in the fragment of the page they asked for', async () => {
+    const before = await sessionsOf(alice.id);
+    const { answer } = await signInThroughProvider(new CookieClient(), base, 'alice', '/reports?x=1');
+    expect(answer.status).toBe(303);
+    const location = answer.headers.get('location')!;
+    expect(location.startsWith(`${base}/reports?x=1#session=lw_`)).toBe(true);
+    const token = sessionFrom(location)!;
+    const me = await t.as(token).get('/v1/me');
+    expect(me.status).toBe(200);
+    expect(me.body.id).toBe(alice.id);
+    const listed = await t.as(token).get('/v1/me/sessions');
+    expect(listed.body.data[0]).toMatchObject({ kind: 'session', signedInWith: 'oidc', current: true, active: true });
+    const hours = (Date.parse(listed.body.data[0].expiresAt) - Date.now()) / 3_600_000;
+    expect(hours).toBeGreaterThan(11.9);
+    expect(hours).toBeLessThanOrEqual(12);
+    expect(await sessionsOf(alice.id)).toBe(before + 1);
+    const [audit] = await t.query<{ details: Record<string, unknown> }>(
+      `SELECT details FROM audit_events WHERE action = 'session.started' AND actor_id = $1 ORDER BY id DESC LIMIT 1`,
+      [alice.id],
+    );
+    expect(audit.details).toMatchObject({ via: 'oidc' });
+  });
+
+  it.each([
+    ['bob', 403, 'Leeway does not know you yet', 'bob@example.com', 'unknown'],
+    ['dave', 403, 'Your Leeway access has ended', 'dave@example.com', 'deactivated'],
+    ['carol', 403, 'Your email address is not verified', 'not verified', null],
+    ['erin', 403, 'Your identity provider did not say who you are', '"email" claim', null],
+  ])(
+    'refuses %s with a clear page (%i) and creates nobody and no session',
+    async (login, status, title, says, reason) => {
+      const [{ users: usersBefore, sessions: sessionsBefore }] = await t.query<{ users: number; sessions: number }>(
+        `SELECT (SELECT count(*)::int FROM users) AS users, (SELECT count(*)::int FROM tokens WHERE kind = 'session') AS sessions`,
+      );
+      const { answer } = await signInThroughProvider(new CookieClient(), base, login);
+      expect(answer.status).toBe(status);
+      expect(answer.headers.get('content-type')).toMatch(/^text\/html/);
+      const page = await answer.text();
+      expect(page).toContain(title);
+      expect(page).toContain(says.replace(/"/g, '&#34;'));
+      const [after] = await t.query<{ users: number; sessions: number }>(
+        `SELECT (SELECT count(*)::int FROM users) AS users, (SELECT count(*)::int FROM tokens WHERE kind = 'session') AS sessions`,
+      );
+      expect(after).toEqual({ users: usersBefore, sessions: sessionsBefore });
+      if (reason) {
+        const [audit] = await t.query<{ details: Record<string, unknown> }>(
+          `SELECT details FROM audit_events WHERE action = 'sign_in.refused' ORDER BY id DESC LIMIT 1`,
+        );
+        expect(audit.details).toMatchObject({ via: 'oidc', reason, email: `${login}@example.com` });
+      }
+    },
+  );
+
+  it('refuses a replayed answer: each attempt works once', async () => {
+    const client = new CookieClient();
+    const { callbackUrl, answer } = await signInThroughProvider(client, base, 'alice');
+    expect(answer.status).toBe(303);
+    const before = await sessionsOf(alice.id);
+    // The browser's cookie is cleared on the way back; a replay with it restored fails all the same.
+    const replay = new CookieClient();
+    const again = await replay.get(callbackUrl);
+    expect(again.status).toBe(400);
+    expect(await again.text()).toContain('This sign-in cannot be completed');
+    expect(await sessionsOf(alice.id)).toBe(before);
+  });
+
+  it('refuses an answer brought back to another browser', async () => {
+    const client = new CookieClient();
+    const start = await client.get(`${base}/auth/oidc/start`);
+    expect(start.status).toBe(302);
+    const { callbackUrl } = await signInThroughProviderWithoutCallback(client, 'alice', start.headers.get('location')!);
+    // A browser without the cookie set at the start (an attacker's link, say).
+    const answer = await new CookieClient().get(callbackUrl);
+    expect(answer.status).toBe(400);
+    expect(await answer.text()).toContain('started in another browser');
+    // …and the attempt is used up: the right browser cannot finish it afterwards either.
+    expect((await client.get(callbackUrl)).status).toBe(400);
+  });
+
+  it('refuses a tampered state, a tampered code, and an attempt older than ten minutes', async () => {
+    const before = await sessionsOf(alice.id);
+    // state
+    let client = new CookieClient();
+    let start = await client.get(`${base}/auth/oidc/start`);
+    let { callbackUrl } = await signInThroughProviderWithoutCallback(client, 'alice', start.headers.get('location')!);
+    let tampered = new URL(callbackUrl);
+    tampered.searchParams.set('state', `${tampered.searchParams.get('state')}x`);
+    let answer = await client.get(tampered.href);
+    expect(answer.status).toBe(400);
+    // code (the attempt is used up by the refusal: the right code afterwards is refused too)
+    client = new CookieClient();
+    start = await client.get(`${base}/auth/oidc/start`);
+    ({ callbackUrl } = await signInThroughProviderWithoutCallback(client, 'alice', start.headers.get('location')!));
+    tampered = new URL(callbackUrl);
+    tampered.searchParams.set('code', `${tampered.searchParams.get('code')}x`);
+    answer = await client.get(tampered.href);
+    expect(answer.status).toBe(400);
+    expect(await answer.text()).toContain('could not be verified');
+    client.setCookie(new URL(base).host, 'leeway_oidc', 'anything');
+    expect((await client.get(callbackUrl)).status).toBe(400);
+    // too old
+    client = new CookieClient();
+    start = await client.get(`${base}/auth/oidc/start`);
+    ({ callbackUrl } = await signInThroughProviderWithoutCallback(client, 'alice', start.headers.get('location')!));
+    await t.query(`UPDATE oidc_attempts SET created_at = created_at - interval '11 minutes'`);
+    answer = await client.get(callbackUrl);
+    expect(answer.status).toBe(400);
+    expect(await answer.text()).toContain('took too long');
+    expect(await sessionsOf(alice.id)).toBe(before);
+  });
+
+  it('shows the provider’s own refusal, escaped', async () => {
+    const client = new CookieClient();
+    const start = await client.get(`${base}/auth/oidc/start`);
+    const state = new URL(start.headers.get('location')!).searchParams.get('state')!;
+    const answer = await client.get(
+      `${base}/auth/oidc/callback?state=${state}&error=access_denied&error_description=${encodeURIComponent('<b>no</b>')}`,
+    );
+    expect(answer.status).toBe(400);
+    const page = await answer.text();
+    expect(page).toContain('access_denied');
+    expect(page).toContain('&#60;b&#62;no&#60;/b&#62;');
+    expect(page).not.toContain('<b>no</b>');
+  });
+
+  it('only ever returns to a path on this service', async () => {
+    for (const evil of ['//evil.example/x', 'https://evil.example/', '/\\evil.example', 'javascript:alert(1)']) {
+      const { answer } = await signInThroughProvider(new CookieClient(), base, 'alice', evil);
+      expect(answer.status).toBe(303);
+      expect(answer.headers.get('location')!.startsWith(`${base}/#session=`)).toBe(true);
+    }
+  });
+});
+
+/** The provider part of a sign-in only: returns where the provider sends the browser back to. */
+async function signInThroughProviderWithoutCallback(client: CookieClient, login: string, authorizeUrl: string) {
+  let next = authorizeUrl;
+  for (let hop = 0; hop < 10; hop++) {
+    if (next.startsWith(`${base}/auth/oidc/callback`)) return { callbackUrl: next };
+    const res = await client.get(next);
+    if (res.status >= 300 && res.status < 400) {
+      next = new URL(res.headers.get('location')!, next).href;
+      continue;
+    }
+    const page = await res.text();
+    const action = /<form[^>]*action="([^"]+)"/.exec(page)![1];
+    const posted = await client.postForm(new URL(action, next).href, { prompt: 'login', login, password: 'any' });
+    next = new URL(posted.headers.get('location')!, next).href;
+  }
+  throw new Error('too many redirects');
+}
+
+describe('sign-in links', () => {
+  it('are issued by an admin, shown once, hashed, audited, and work once within 24 hours', async () => {
+    const user = await createUser(t, ['finance']);
+    const link = await t.request('POST', `/v1/users/${user.id}/sign-in-links`);
+    expect(link.status).toBe(201);
+    expect(link.body.url).toMatch(new RegExp(`^${base}/sign-in#link=lw_[\\w-]{43}$`));
+    const hours = (Date.parse(link.body.expiresAt) - Date.now()) / 3_600_000;
+    expect(hours).toBeGreaterThan(23.9);
+    const secret = link.body.url.split('#link=')[1];
+    const stored = await t.query<{ token_hash: Buffer }>(`SELECT token_hash FROM sign_in_links WHERE id = $1`, [
+      link.body.id,
+    ]);
+    expect(stored[0].token_hash.toString('hex')).not.toContain(Buffer.from(secret).toString('hex'));
+    const first = await t.request('POST', '/v1/sessions', { token: null, body: { link: secret } });
+    expect(first.status).toBe(201);
+    expect(first.body.userId).toBe(user.id);
+    expect((await t.as(first.body.token).get('/v1/me')).body.id).toBe(user.id);
+    const second = await t.request('POST', '/v1/sessions', { token: null, body: { link: secret } });
+    expect(second.status).toBe(401);
+    expect(second.body.detail).toMatch(/used already/);
+    const audit = await t.query<{ action: string }>(
+      `SELECT action FROM audit_events WHERE subject_id IN ($1, $2) ORDER BY id`,
+      [user.id, first.body.sessionId],
+    );
+    expect(audit.map((a) => a.action)).toEqual(expect.arrayContaining(['sign_in_link.issued', 'session.started']));
+  });
+
+  it('refuse an expired link, an unknown one, a malformed one, and one whose user was deactivated', async () => {
+    const user = await createUser(t, ['agent']);
+    const expired = await t.request('POST', `/v1/users/${user.id}/sign-in-links`);
+    await t.query(`UPDATE sign_in_links SET expires_at = now() - interval '1 second' WHERE id = $1`, [expired.body.id]);
+    const old = await t.request('POST', '/v1/sessions', {
+      token: null,
+      body: { link: expired.body.url.split('#link=')[1] },
+    });
+    expect(old.status).toBe(401);
+    expect(old.body.detail).toMatch(/expired/);
+    const unknown = await t.request('POST', '/v1/sessions', { token: null, body: { link: `lw_${'A'.repeat(43)}` } });
+    expect(unknown.status).toBe(401);
+    const malformed = await t.request('POST', '/v1/sessions', { token: null, body: { link: 'hello' } });
+    expect(malformed.status).toBe(400);
+    expect(malformed.body.errors[0].field).toBe('link');
+    const pending = await t.request('POST', `/v1/users/${user.id}/sign-in-links`);
+    expect((await t.request('PATCH', `/v1/users/${user.id}`, { body: { active: false } })).status).toBe(200);
+    const gone = await t.request('POST', '/v1/sessions', {
+      token: null,
+      body: { link: pending.body.url.split('#link=')[1] },
+    });
+    expect(gone.status).toBe(401);
+    expect((await t.request('POST', `/v1/users/${user.id}/sign-in-links`)).status).toBe(409);
+  });
+
+  it('one link raced by two requests makes exactly one session', async () => {
+    const user = await createUser(t, ['agent']);
+    const link = await t.request('POST', `/v1/users/${user.id}/sign-in-links`);
+    const secret = link.body.url.split('#link=')[1];
+    const answers = await Promise.all(
+      Array.from({ length: 6 }, () => t.request('POST', '/v1/sessions', { token: null, body: { link: secret } })),
+    );
+    expect(answers.map((a) => a.status).sort()).toEqual([201, 401, 401, 401, 401, 401]);
+    expect(await sessionsOf(user.id)).toBe(1);
+  });
+});
+
+describe('sessions', () => {
+  it('are listed for their owner, who can end them (signing out); others cannot see or end them', async () => {
+    const user = await createUser(t, ['leader']);
+    const a = await signInWithLink(t, user.id);
+    const b = await signInWithLink(t, user.id);
+    const listed = await t.as(a.token).get('/v1/me/sessions');
+    expect(listed.body.data.map((s: { id: string }) => s.id).sort()).toEqual([a.sessionId, b.sessionId].sort());
+    expect(listed.body.data.find((s: { id: string }) => s.id === a.sessionId).current).toBe(true);
+    // Another person's session is not there for them.
+    const other = await createUser(t, ['leader']);
+    const theirs = await signInWithLink(t, other.id);
+    expect((await t.as(a.token).delete(`/v1/me/sessions/${theirs.sessionId}`)).status).toBe(404);
+    expect((await t.as(theirs.token).get('/v1/me')).status).toBe(200);
+    // An API token is not a session.
+    expect((await t.as(a.token).delete(`/v1/me/sessions/${user.tokenId}`)).status).toBe(404);
+    expect((await t.as(a.token).delete(`/v1/me/sessions/${b.sessionId}`)).status).toBe(204);
+    expect((await t.as(b.token).get('/v1/me')).status).toBe(401);
+    expect((await t.as(a.token).delete(`/v1/me/sessions/${a.sessionId}`)).status).toBe(204);
+    expect((await t.as(a.token).get('/v1/me')).status).toBe(401);
+    const ended = await t.query<{ action: string }>(
+      `SELECT action FROM audit_events WHERE subject_id = $1 AND action = 'session.revoked'`,
+      [a.sessionId],
+    );
+    expect(ended).toHaveLength(1);
+  });
+
+  it('end when they expire, when an admin revokes them, and when their user is deactivated', async () => {
+    const user = await createUser(t, ['finance']);
+    const expiring = await signInWithLink(t, user.id);
+    await t.query(`UPDATE tokens SET expires_at = now() - interval '1 second' WHERE id = $1`, [expiring.sessionId]);
+    expect((await t.as(expiring.token).get('/v1/me')).status).toBe(401);
+    const revoked = await signInWithLink(t, user.id);
+    expect((await t.request('DELETE', `/v1/tokens/${revoked.sessionId}`)).status).toBe(204);
+    expect((await t.as(revoked.token).get('/v1/me')).status).toBe(401);
+    const live = await signInWithLink(t, user.id);
+    expect((await t.as(live.token).get('/v1/me')).status).toBe(200);
+    expect((await t.request('PATCH', `/v1/users/${user.id}`, { body: { active: false } })).status).toBe(200);
+    expect((await t.as(live.token).get('/v1/me')).status).toBe(401);
+    const listed = await t.request('GET', `/v1/users/${user.id}/tokens`);
+    expect(listed.status).toBe(200);
+    expect(listed.body.data.every((s: { active: boolean }) => !s.active)).toBe(true);
+    expect(listed.body.data.filter((s: { kind: string }) => s.kind === 'session')).toHaveLength(3);
+  });
+});
+
+describe('API tokens', () => {
+  it('take an optional expiry in the future (at most three years) and stop working at it', async () => {
+    const user = await createUser(t, ['agent']);
+    const past = await t.request('POST', `/v1/users/${user.id}/tokens`, {
+      body: { expiresAt: '2020-01-01T00:00:00Z' },
+    });
+    expect(past.status).toBe(400);
+    expect(past.body.errors[0].field).toBe('expiresAt');
+    const far = await t.request('POST', `/v1/users/${user.id}/tokens`, {
+      body: { expiresAt: new Date(Date.now() + 4 * 366 * 86_400_000).toISOString() },
+    });
+    expect(far.status).toBe(400);
+    const dateOnly = await t.request('POST', `/v1/users/${user.id}/tokens`, { body: { expiresAt: '2027-01-01' } });
+    expect(dateOnly.status).toBe(400);
+    const at = new Date(Date.now() + 86_400_000).toISOString();
+    const ok = await t.request('POST', `/v1/users/${user.id}/tokens`, {
+      body: { label: 'nightly import', expiresAt: at },
+    });
+    expect(ok.status).toBe(201);
+    expect(ok.body.expiresAt).toBe(at);
+    expect((await t.as(ok.body.token).get('/v1/me')).status).toBe(200);
+    await t.query(`UPDATE tokens SET expires_at = now() - interval '1 second' WHERE id = $1`, [ok.body.id]);
+    expect((await t.as(ok.body.token).get('/v1/me')).status).toBe(401);
+  });
+
+  it('record their last use without a write per request, and admins list them per user', async () => {
+    const user = await createUser(t, ['agent']);
+    const usage = t.app.get(TokenUsage);
+    await usage.flush();
+    for (let i = 0; i < 20; i++) expect((await t.as(user.token).get('/v1/me')).status).toBe(200);
+    // Twenty requests, no write yet…
+    const [stored] = await t.query<{ last_used_at: Date | null }>(`SELECT last_used_at FROM tokens WHERE id = $1`, [
+      user.tokenId,
+    ]);
+    expect(stored.last_used_at).toBeNull();
+    // …but the list already says so, and the periodic write stores it.
+    const listed = await t.request('GET', `/v1/users/${user.id}/tokens`);
+    const mine = listed.body.data.find((x: { id: string }) => x.id === user.tokenId);
+    expect(mine).toMatchObject({ kind: 'api', active: true, revokedAt: null, expiresAt: null });
+    expect(Date.now() - Date.parse(mine.lastUsedAt)).toBeLessThan(60_000);
+    await usage.flush();
+    const [written] = await t.query<{ last_used_at: Date | null }>(`SELECT last_used_at FROM tokens WHERE id = $1`, [
+      user.tokenId,
+    ]);
+    expect(written.last_used_at).not.toBeNull();
+    expect((await t.request('GET', `/v1/users/00000000-0000-4000-8000-000000000000/tokens`)).status).toBe(404);
+  });
+});
+
+describe('an identity provider that cannot be reached', () => {
+  it('gives a clear page, and a later attempt discovers it again', async () => {
+    const port = await freePort();
+    const down = await TestApp.start({
+      oidc: { issuer: `http://127.0.0.1:${port}`, clientId: 'leeway', claim: 'email' },
+    });
+    try {
+      const res = await down.inject({ method: 'GET', url: '/auth/oidc/start' });
+      expect(res.statusCode).toBe(503);
+      expect(res.body).toContain('cannot be reached');
+      expect(await down.query(`SELECT * FROM oidc_attempts`)).toEqual([]);
+    } finally {
+      await down.close();
+    }
+  });
+});
