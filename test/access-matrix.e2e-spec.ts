@@ -1,6 +1,15 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { AccessLevel, ACCESS_LEVELS } from '../src/access/access-level';
-import { createRole, createTeam, createUser, creditBody, postCredit, setLimits, TestUser } from './factories';
+import {
+  createRole,
+  createTeam,
+  createUser,
+  creditBody,
+  postCredit,
+  setLimits,
+  signInWithLink,
+  TestUser,
+} from './factories';
 import { TestApp } from './support/app';
 
 /**
@@ -8,13 +17,35 @@ import { TestApp } from './support/app';
  * Each cell is its own test, so a failure names the route and the caller.
  */
 
-type Caller = AccessLevel | 'no token' | 'malformed token' | 'unknown token' | 'revoked token' | 'deactivated user';
-const UNAUTHENTICATED: Caller[] = ['no token', 'malformed token', 'unknown token', 'revoked token', 'deactivated user'];
-const CALLERS: Caller[] = [...ACCESS_LEVELS, ...UNAUTHENTICATED];
+type Caller =
+  | AccessLevel
+  | 'provisioning token'
+  | 'no token'
+  | 'malformed token'
+  | 'unknown token'
+  | 'revoked token'
+  | 'expired token'
+  | 'ended session'
+  | 'deactivated user';
+const UNAUTHENTICATED: Caller[] = [
+  'no token',
+  'malformed token',
+  'unknown token',
+  'revoked token',
+  'expired token',
+  'ended session',
+  'deactivated user',
+];
+// The agent and the leader hold session tokens (people signed in), the others API tokens: both
+// kinds go through one guard and one access model. A provisioning token opens /scim/v2 only.
+const CALLERS: Caller[] = [...ACCESS_LEVELS, 'provisioning token', ...UNAUTHENTICATED];
 
 /** Ids the request builders need; filled in beforeAll. */
 interface Context {
   users: Record<AccessLevel, TestUser>;
+  provisioningToken: string;
+  expiredToken: string;
+  endedSession: string;
   revoked: TestUser;
   deactivated: TestUser;
   target: TestUser;
@@ -33,8 +64,11 @@ interface Route {
   method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   /** As the OpenAPI document writes it, for the completeness check. */
   path: string;
-  /** 'public': no token needed; 'any': any signed-in user; else the access levels that may call it. */
-  allow: 'public' | 'any' | AccessLevel[];
+  /**
+   * 'public': no token needed; 'any': any signed-in user; 'provisioning': a provisioning token (SCIM);
+   * else the access levels that may call it.
+   */
+  allow: 'public' | 'any' | 'provisioning' | AccessLevel[];
   success: number;
   /** Builds the request for one cell; may create what the request needs (a fresh credit, token…). */
   build: (ctx: Context, caller: Caller) => Promise<Built> | Built;
@@ -44,6 +78,9 @@ let seq = 0;
 const unique = () => `${Date.now().toString(36)}${(++seq).toString(36)}${randomBytes(2).toString('hex')}`;
 
 let t: TestApp;
+let provisioningToken: string;
+const SCIM_USER = 'urn:ietf:params:scim:schemas:core:2.0:User';
+const SCIM_GROUP = 'urn:ietf:params:scim:schemas:core:2.0:Group';
 
 async function freshAgentCredit(ctx: Context): Promise<string> {
   const res = await postCredit(t, ctx.users.agent.token, creditBody({ amount: 250 }));
@@ -250,11 +287,137 @@ const ROUTES: Route[] = [
     build: () => ({ url: '/v1/ledger/journal' }),
   },
   { method: 'GET', path: '/v1/audit', allow: ['admin'], success: 200, build: () => ({ url: '/v1/audit?limit=5' }) },
+  { method: 'GET', path: '/v1/sign-in', allow: 'public', success: 200, build: () => ({ url: '/v1/sign-in' }) },
+  // Without LEEWAY_OIDC_ISSUER, as here, the browser routes say so (sign-in.e2e-spec drives them).
+  {
+    method: 'GET',
+    path: '/auth/oidc/start',
+    allow: 'public',
+    success: 404,
+    build: () => ({ url: '/auth/oidc/start' }),
+  },
+  {
+    method: 'GET',
+    path: '/auth/oidc/callback',
+    allow: 'public',
+    success: 404,
+    build: () => ({ url: '/auth/oidc/callback?state=x&code=y' }),
+  },
+  {
+    method: 'POST',
+    path: '/v1/sessions',
+    allow: 'public',
+    success: 201,
+    build: async (ctx) => {
+      const link = await t.request('POST', `/v1/users/${ctx.target.id}/sign-in-links`);
+      if (link.status !== 201) throw new Error(`link setup failed: ${link.status}`);
+      return { url: '/v1/sessions', body: { link: link.body.url.split('#link=')[1] } };
+    },
+  },
+  {
+    method: 'POST',
+    path: '/v1/users/{id}/sign-in-links',
+    allow: ['admin'],
+    success: 201,
+    build: (ctx) => ({ url: `/v1/users/${ctx.target.id}/sign-in-links` }),
+  },
+  {
+    method: 'GET',
+    path: '/v1/users/{id}/tokens',
+    allow: ['admin'],
+    success: 200,
+    build: (ctx) => ({ url: `/v1/users/${ctx.target.id}/tokens` }),
+  },
+  { method: 'GET', path: '/v1/me/sessions', allow: 'any', success: 200, build: () => ({ url: '/v1/me/sessions' }) },
+  {
+    method: 'DELETE',
+    path: '/v1/me/sessions/{id}',
+    allow: 'any',
+    success: 204,
+    // One of the caller's own sessions (a fresh one, so the caller's own token stays valid).
+    build: async (ctx, caller) => {
+      const user = (ACCESS_LEVELS as readonly string[]).includes(caller)
+        ? ctx.users[caller as AccessLevel]
+        : ctx.target;
+      return { url: `/v1/me/sessions/${(await signInWithLink(t, user.id)).sessionId}` };
+    },
+  },
+  {
+    method: 'POST',
+    path: '/v1/provisioning-tokens',
+    allow: ['admin'],
+    success: 201,
+    build: () => ({ url: '/v1/provisioning-tokens', body: { label: 'matrix' } }),
+  },
+  {
+    method: 'GET',
+    path: '/v1/provisioning-tokens',
+    allow: ['admin'],
+    success: 200,
+    build: () => ({ url: '/v1/provisioning-tokens' }),
+  },
+  {
+    method: 'DELETE',
+    path: '/v1/provisioning-tokens/{id}',
+    allow: ['admin'],
+    success: 204,
+    build: async () => {
+      const issued = await t.request('POST', '/v1/provisioning-tokens', { body: {} });
+      if (issued.status !== 201) throw new Error(`provisioning token setup failed: ${issued.status}`);
+      return { url: `/v1/provisioning-tokens/${issued.body.id}` };
+    },
+  },
+  ...scimRoutes(),
 ];
+
+/** SCIM: every operation, each with a fresh user or group where it changes one. */
+function scimRoutes(): Route[] {
+  const user = () => ({ schemas: [SCIM_USER], userName: `scim-${unique()}@example.com`, active: true });
+  const group = () => ({ schemas: [SCIM_GROUP], displayName: `SCIM ${unique()}` });
+  const made = async (kind: 'Users' | 'Groups') => {
+    const res = await t.inject({
+      method: 'POST',
+      url: `/scim/v2/${kind}`,
+      headers: { authorization: `Bearer ${provisioningToken}`, 'content-type': 'application/scim+json' },
+      payload: JSON.stringify(kind === 'Users' ? user() : group()),
+    });
+    if (res.statusCode !== 201) throw new Error(`SCIM setup failed: ${res.statusCode} ${res.body}`);
+    return JSON.parse(res.body).id as string;
+  };
+  const patch = {
+    schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'],
+    Operations: [{ op: 'replace', path: 'displayName', value: `Renamed ${unique()}` }],
+  };
+  const route = (method: Route['method'], path: string, success: number, build: Route['build']): Route => ({
+    method,
+    path: `/scim/v2${path}`,
+    allow: 'provisioning',
+    success,
+    build,
+  });
+  return [
+    route('GET', '/ServiceProviderConfig', 200, () => ({ url: '/scim/v2/ServiceProviderConfig' })),
+    route('GET', '/ResourceTypes', 200, () => ({ url: '/scim/v2/ResourceTypes' })),
+    route('GET', '/Schemas', 200, () => ({ url: '/scim/v2/Schemas' })),
+    route('GET', '/Users', 200, () => ({ url: '/scim/v2/Users?count=2' })),
+    route('POST', '/Users', 201, () => ({ url: '/scim/v2/Users', body: user() })),
+    route('GET', '/Users/{id}', 200, async () => ({ url: `/scim/v2/Users/${await made('Users')}` })),
+    route('PUT', '/Users/{id}', 200, async () => ({ url: `/scim/v2/Users/${await made('Users')}`, body: user() })),
+    route('PATCH', '/Users/{id}', 200, async () => ({ url: `/scim/v2/Users/${await made('Users')}`, body: patch })),
+    route('DELETE', '/Users/{id}', 204, async () => ({ url: `/scim/v2/Users/${await made('Users')}` })),
+    route('GET', '/Groups', 200, () => ({ url: '/scim/v2/Groups?count=2' })),
+    route('POST', '/Groups', 201, () => ({ url: '/scim/v2/Groups', body: group() })),
+    route('GET', '/Groups/{id}', 200, async () => ({ url: `/scim/v2/Groups/${await made('Groups')}` })),
+    route('PUT', '/Groups/{id}', 200, async () => ({ url: `/scim/v2/Groups/${await made('Groups')}`, body: group() })),
+    route('PATCH', '/Groups/{id}', 200, async () => ({ url: `/scim/v2/Groups/${await made('Groups')}`, body: patch })),
+    route('DELETE', '/Groups/{id}', 204, async () => ({ url: `/scim/v2/Groups/${await made('Groups')}` })),
+  ];
+}
 
 function expectedStatus(route: Route, caller: Caller): number {
   if (route.allow === 'public') return route.success;
-  if (UNAUTHENTICATED.includes(caller)) return 401;
+  if (route.allow === 'provisioning') return caller === 'provisioning token' ? route.success : 401;
+  if (UNAUTHENTICATED.includes(caller) || caller === 'provisioning token') return 401;
   if (route.allow === 'any' || route.allow.includes(caller as AccessLevel)) return route.success;
   return 403;
 }
@@ -279,6 +442,12 @@ function authorization(ctx: Context, caller: Caller): string | undefined {
       return `Bearer lw_${randomBytes(32).toString('base64url')}`;
     case 'revoked token':
       return `Bearer ${ctx.revoked.token}`;
+    case 'expired token':
+      return `Bearer ${ctx.expiredToken}`;
+    case 'ended session':
+      return `Bearer ${ctx.endedSession}`;
+    case 'provisioning token':
+      return `Bearer ${ctx.provisioningToken}`;
     case 'deactivated user':
       return `Bearer ${ctx.deactivated.token}`;
     default:
@@ -297,6 +466,10 @@ async function footprint() {
             (SELECT string_agg(display_name || ':' || active, '|' ORDER BY id) FROM users) AS user_names,
             (SELECT count(*)::int FROM tokens) AS tokens,
             (SELECT count(*)::int FROM tokens WHERE revoked_at IS NOT NULL) AS revoked,
+            (SELECT count(*)::int FROM sign_in_links) AS sign_in_links,
+            (SELECT count(*)::int FROM sign_in_links WHERE used_at IS NOT NULL) AS used_links,
+            (SELECT count(*)::int FROM provisioning_tokens) AS provisioning_tokens,
+            (SELECT count(*)::int FROM provisioning_tokens WHERE revoked_at IS NOT NULL) AS revoked_provisioning,
             (SELECT count(*)::int FROM credits) AS credits,
             (SELECT count(*)::int FROM credit_reversals) AS reversals,
             (SELECT count(*)::int FROM postings) AS postings,
@@ -316,6 +489,8 @@ describe('access matrix: every route × every caller', () => {
     const users = {} as Record<AccessLevel, TestUser>;
     for (const level of ACCESS_LEVELS) {
       users[level] = await createUser(t, [level], level === 'agent' ? { roleId, teamId } : {});
+      if (level === 'agent' || level === 'leader')
+        users[level].token = (await signInWithLink(t, users[level].id)).token;
     }
     ctx.users = users;
     ctx.roleId = roleId;
@@ -328,6 +503,14 @@ describe('access matrix: every route × every caller', () => {
     expect((await t.as(ctx.deactivated.token).get('/v1/me')).status).toBe(200);
     expect((await t.request('DELETE', `/v1/tokens/${ctx.revoked.tokenId}`)).status).toBe(204);
     expect((await t.request('PATCH', `/v1/users/${ctx.deactivated.id}`, { body: { active: false } })).status).toBe(200);
+    const issued = await t.request('POST', '/v1/provisioning-tokens', { body: { label: 'matrix' } });
+    ctx.provisioningToken = provisioningToken = issued.body.token;
+    const expiring = await createUser(t, [...ACCESS_LEVELS]);
+    await t.query(`UPDATE tokens SET expires_at = now() - interval '1 second' WHERE id = $1`, [expiring.tokenId]);
+    ctx.expiredToken = expiring.token;
+    const ending = await signInWithLink(t, (await createUser(t, [...ACCESS_LEVELS])).id);
+    expect((await t.as(ending.token).delete(`/v1/me/sessions/${ending.sessionId}`)).status).toBe(204);
+    ctx.endedSession = ending.token;
     ctx.reasonCode = `matrix_${unique()}`;
     const reason = await t.request('POST', '/v1/reasons', { body: { code: ctx.reasonCode, label: 'Matrix' } });
     expect(reason.status).toBe(201);
@@ -356,7 +539,7 @@ describe('access matrix: every route × every caller', () => {
     let payload: string | undefined;
     if (built.body !== undefined) {
       payload = JSON.stringify(built.body);
-      headers['content-type'] = 'application/json';
+      headers['content-type'] = route.allow === 'provisioning' ? 'application/scim+json' : 'application/json';
     }
     const before = expected >= 400 ? await footprint() : undefined;
     // One client address per cell: the failed-authentication limiter counts per address.
@@ -373,7 +556,16 @@ describe('access matrix: every route × every caller', () => {
       status: expected,
       body: expect.any(String),
     });
-    if (expected >= 400) {
+    if (expected >= 400 && route.allow === 'provisioning') {
+      expect(type).toMatch(/^application\/scim\+json/);
+      expect(JSON.parse(res.body)).toMatchObject({
+        schemas: ['urn:ietf:params:scim:api:messages:2.0:Error'],
+        status: String(expected),
+        detail: expect.any(String),
+      });
+      expect(res.headers['www-authenticate']).toBe('Bearer');
+      expect(await footprint()).toEqual(before);
+    } else if (expected >= 400) {
       expect(type).toMatch(/^application\/problem\+json/);
       const problem = JSON.parse(res.body);
       expect(problem).toMatchObject({

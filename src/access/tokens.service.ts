@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { timingSafeEqual } from 'node:crypto';
+import { changedRows } from '../database/changed-rows';
 import { DataSource, EntityManager } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
 import { DomainError } from '../common/domain-error';
@@ -165,11 +166,13 @@ export class TokensService {
    * that deactivates or deprovisions them, so access ends with the commit, in every process.
    */
   async revokeEverything(m: EntityManager, userId: string): Promise<{ tokens: number; links: number }> {
-    const tokens: unknown[] = await m.query(
+    const tokens: unknown[] = await changedRows(
+      m,
       `UPDATE tokens SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL RETURNING id`,
       [userId],
     );
-    const links: unknown[] = await m.query(
+    const links: unknown[] = await changedRows(
+      m,
       `UPDATE sign_in_links SET expires_at = now() WHERE user_id = $1 AND used_at IS NULL AND expires_at > now() RETURNING id`,
       [userId],
     );

@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import SCIMMY from 'scimmy';
+import { changedRows } from '../database/changed-rows';
 import { DataSource, EntityManager } from 'typeorm';
 import { TokensService } from '../access/tokens.service';
 import { AuditService } from '../audit/audit.service';
@@ -257,11 +258,13 @@ export class ScimService {
       }
       // Membership is a user's team: members join it (leaving any other), the rest leave it. People
       // the provider names but never provisioned here are skipped.
-      const left: Array<{ id: string }> = await m.query(
+      const left: Array<{ id: string }> = await changedRows(
+        m,
         `UPDATE users SET team_id = NULL, updated_at = now() WHERE team_id = $1 AND NOT (id = ANY($2::uuid[])) RETURNING id`,
         [teamId, wanted],
       );
-      const joined: Array<{ id: string }> = await m.query(
+      const joined: Array<{ id: string }> = await changedRows(
+        m,
         `UPDATE users SET team_id = $1, updated_at = now()
           WHERE id = ANY($2::uuid[]) AND team_id IS DISTINCT FROM $1 AND scim_deleted_at IS NULL RETURNING id`,
         [teamId, wanted],
@@ -282,12 +285,14 @@ export class ScimService {
   /** DELETE: the team stays for the ledger's history; its members leave it and SCIM no longer lists it. */
   async groupGone(id: string, tokenId: string): Promise<void> {
     await this.dataSource.transaction(async (m) => {
-      const found: unknown[] = await m.query(
+      const found: unknown[] = await changedRows(
+        m,
         `UPDATE teams SET scim_deleted_at = now() WHERE id = $1 AND scim_deleted_at IS NULL RETURNING id`,
         [id],
       );
       if (found.length === 0) throw scimError(404, null, `Resource ${id} not found`);
-      const left: Array<{ id: string }> = await m.query(
+      const left: Array<{ id: string }> = await changedRows(
+        m,
         `UPDATE users SET team_id = NULL, updated_at = now() WHERE team_id = $1 RETURNING id`,
         [id],
       );

@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import * as client from 'openid-client';
 import { DataSource } from 'typeorm';
+import { changedRows } from '../database/changed-rows';
 import { TokensService } from '../access/tokens.service';
 import { AuditService } from '../audit/audit.service';
 import { APP_CONFIG, AppConfig, OidcConfig } from '../config/config';
@@ -112,20 +113,18 @@ export class OidcService {
     const state = params.get('state');
     if (!state) return again('The answer from your identity provider is incomplete', 'It carried no state.');
     // Used once: whatever happens next, this attempt cannot be replayed.
-    const [attempt]: Array<{
+    const [attempt] = await changedRows<{
       browser_hash: Buffer;
       code_verifier: string;
       nonce: string;
       return_to: string;
       fresh: boolean;
-    }> = (
-      await this.dataSource.query(
-        `DELETE FROM oidc_attempts WHERE state_hash = $1
-         RETURNING browser_hash, code_verifier, nonce, return_to,
-                   created_at > now() - make_interval(mins => $2) AS fresh`,
-        [sha256(state), ATTEMPT_MINUTES],
-      )
-    )[0] as never;
+    }>(
+      this.dataSource,
+      `DELETE FROM oidc_attempts WHERE state_hash = $1
+       RETURNING browser_hash, code_verifier, nonce, return_to, created_at > now() - make_interval(mins => $2) AS fresh`,
+      [sha256(state), ATTEMPT_MINUTES],
+    );
     if (!attempt) return again('This sign-in cannot be completed', 'It was already completed or never started here.');
     if (!attempt.fresh)
       return again('This sign-in took too long', `Signing in must be finished within ${ATTEMPT_MINUTES} minutes.`);

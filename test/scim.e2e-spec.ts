@@ -1,0 +1,362 @@
+import { randomUUID } from 'node:crypto';
+import { createUser, signInWithLink } from './factories';
+import { TestApp } from './support/app';
+
+/**
+ * SCIM 2.0 provisioning, driven with the request sequences Entra ID and Okta send (from their
+ * published provisioning guides), against the real service and database.
+ */
+
+const USER = 'urn:ietf:params:scim:schemas:core:2.0:User';
+const ENTERPRISE = 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User';
+const GROUP = 'urn:ietf:params:scim:schemas:core:2.0:Group';
+const PATCH = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
+const LIST = 'urn:ietf:params:scim:api:messages:2.0:ListResponse';
+const ERROR = 'urn:ietf:params:scim:api:messages:2.0:Error';
+
+let t: TestApp;
+let scimToken: string;
+
+async function scim(method: string, path: string, body?: unknown, token: string | null = scimToken) {
+  const res = await t.inject({
+    method,
+    url: `/scim/v2${path}`,
+    headers: {
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+      ...(body !== undefined ? { 'content-type': 'application/scim+json' } : {}),
+    },
+    payload: body !== undefined ? JSON.stringify(body) : undefined,
+  });
+  return {
+    status: res.statusCode,
+    type: String(res.headers['content-type'] ?? ''),
+    body: res.body ? JSON.parse(res.body) : undefined,
+  };
+}
+
+async function userRow(id: string) {
+  const [row] = await t.query<Record<string, unknown>>(
+    `SELECT display_name, external_ref, active, access, team_id, scim_user_name, scim_external_id, scim_deleted_at
+       FROM users WHERE id = $1`,
+    [id],
+  );
+  return row;
+}
+
+const filter = (expr: string) => `?filter=${encodeURIComponent(expr)}`;
+
+beforeAll(async () => {
+  t = await TestApp.start();
+  const issued = await t.request('POST', '/v1/provisioning-tokens', { body: { label: 'Entra ID' } });
+  expect(issued.status).toBe(201);
+  scimToken = issued.body.token;
+});
+
+afterAll(async () => {
+  await t?.close();
+});
+
+describe('SCIM access', () => {
+  it('answers provisioning tokens only, in SCIM’s error format', async () => {
+    const admin = await createUser(t, ['admin', 'agent', 'leader', 'finance', 'auditor']);
+    for (const token of [null, admin.token, `lw_${'x'.repeat(43)}`]) {
+      const res = await scim('GET', '/Users', undefined, token);
+      expect(res.status).toBe(401);
+      expect(res.type).toMatch(/^application\/scim\+json/);
+      expect(res.body).toMatchObject({ schemas: [ERROR], status: '401' });
+    }
+    // …and a provisioning token opens nothing else.
+    expect((await t.as(scimToken).get('/v1/me')).status).toBe(401);
+  });
+
+  it('are listed without the token, and a revoked one stops at once', async () => {
+    const issued = await t.request('POST', '/v1/provisioning-tokens', { body: { label: 'Okta' } });
+    expect((await scim('GET', '/ServiceProviderConfig', undefined, issued.body.token)).status).toBe(200);
+    const listed = await t.request('GET', '/v1/provisioning-tokens');
+    const row = listed.body.data.find((r: { id: string }) => r.id === issued.body.id);
+    expect(row).toMatchObject({ label: 'Okta', revokedAt: null });
+    expect(JSON.stringify(listed.body)).not.toContain(issued.body.token);
+    expect(row.lastUsedAt).not.toBeNull();
+    expect((await t.request('DELETE', `/v1/provisioning-tokens/${issued.body.id}`)).status).toBe(204);
+    expect((await scim('GET', '/Users', undefined, issued.body.token)).status).toBe(401);
+    const audit = await t.query<{ action: string }>(
+      `SELECT action FROM audit_events WHERE subject_id = $1 ORDER BY id`,
+      [issued.body.id],
+    );
+    expect(audit.map((a) => a.action)).toEqual(['provisioning_token.issued', 'provisioning_token.revoked']);
+  });
+
+  it('describes itself: service provider config, resource types, schemas', async () => {
+    const config = await scim('GET', '/ServiceProviderConfig');
+    expect(config.body.patch.supported).toBe(true);
+    expect(config.body.filter.supported).toBe(true);
+    const types = await scim('GET', '/ResourceTypes');
+    expect(types.body.Resources.map((r: { name: string }) => r.name).sort()).toEqual(['Group', 'User']);
+    const schemas = await scim('GET', '/Schemas');
+    expect(schemas.body.Resources.map((r: { id: string }) => r.id)).toEqual(
+      expect.arrayContaining([USER, GROUP, ENTERPRISE]),
+    );
+  });
+});
+
+describe('Entra ID’s sequence', () => {
+  const userName = `Test_User_${randomUUID()}@contoso.com`;
+  const externalId = randomUUID();
+  let id: string;
+
+  it('looks the user up, creates them as an agent, and reads them back', async () => {
+    const none = await scim('GET', `/Users${filter(`userName eq "${userName}"`)}`);
+    expect(none.status).toBe(200);
+    expect(none.body).toMatchObject({ schemas: [LIST], totalResults: 0, Resources: [] });
+    const created = await scim('POST', '/Users', {
+      schemas: [USER, ENTERPRISE],
+      externalId,
+      userName,
+      active: true,
+      emails: [{ primary: true, type: 'work', value: userName }],
+      meta: { resourceType: 'User' },
+      name: { formatted: 'Ada Lovelace', familyName: 'Lovelace', givenName: 'Ada' },
+      roles: [],
+      [ENTERPRISE]: { employeeNumber: '1701', department: 'Care' },
+    });
+    expect(created.status).toBe(201);
+    expect(created.type).toMatch(/^application\/scim\+json/);
+    id = created.body.id;
+    expect(created.body).toMatchObject({ userName, externalId, active: true, displayName: 'Ada Lovelace' });
+    expect(created.body.meta.location).toMatch(new RegExp(`/scim/v2/Users/${id}$`));
+    expect(await userRow(id)).toMatchObject({
+      display_name: 'Ada Lovelace',
+      external_ref: userName,
+      active: true,
+      access: ['agent'],
+      scim_user_name: userName,
+      scim_external_id: externalId,
+    });
+    expect((await scim('GET', `/Users/${id}`)).body.userName).toBe(userName);
+    const found = await scim('GET', `/Users${filter(`userName eq "${userName}"`)}`);
+    expect(found.body.totalResults).toBe(1);
+    expect(found.body.Resources[0].id).toBe(id);
+    const audit = await t.query<{ details: Record<string, unknown> }>(
+      `SELECT details FROM audit_events WHERE action = 'user.created' AND subject_id = $1`,
+      [id],
+    );
+    expect(audit[0].details).toMatchObject({ via: 'scim' });
+  });
+
+  it('refuses a second user with the same userName (409 uniqueness), changing nothing', async () => {
+    const [{ n }] = await t.query<{ n: number }>(`SELECT count(*)::int AS n FROM users`);
+    const again = await scim('POST', '/Users', { schemas: [USER], userName, active: true });
+    expect(again.status).toBe(409);
+    expect(again.body).toMatchObject({ schemas: [ERROR], status: '409', scimType: 'uniqueness' });
+    expect((await t.query<{ n: number }>(`SELECT count(*)::int AS n FROM users`))[0].n).toBe(n);
+  });
+
+  it('patches with capitalised operations and filtered paths', async () => {
+    const res = await scim('PATCH', `/Users/${id}`, {
+      schemas: [PATCH],
+      Operations: [
+        { op: 'Replace', path: 'displayName', value: 'Ada King' },
+        { op: 'Replace', path: 'name.familyName', value: 'King' },
+        { op: 'Add', path: `${ENTERPRISE}:department`, value: 'Retention' },
+      ],
+    });
+    expect(res.status).toBe(200);
+    expect(res.body.displayName).toBe('Ada King');
+    expect((await userRow(id)).display_name).toBe('Ada King');
+  });
+
+  it('disables the user ("False", as Entra sends it): every session, token and link ends at once', async () => {
+    const session = await signInWithLink(t, id);
+    const token = await t.request('POST', `/v1/users/${id}/tokens`, { body: { label: 'helpdesk' } });
+    const link = await t.request('POST', `/v1/users/${id}/sign-in-links`);
+    expect((await t.as(session.token).get('/v1/me')).status).toBe(200);
+    const res = await scim('PATCH', `/Users/${id}`, {
+      schemas: [PATCH],
+      Operations: [{ op: 'Replace', path: 'active', value: 'False' }],
+    });
+    expect(res.status).toBe(200);
+    expect(res.body.active).toBe(false);
+    expect((await t.as(session.token).get('/v1/me')).status).toBe(401);
+    expect((await t.as(token.body.token).get('/v1/me')).status).toBe(401);
+    const redeemed = await t.request('POST', '/v1/sessions', {
+      token: null,
+      body: { link: link.body.url.split('#link=')[1] },
+    });
+    expect(redeemed.status).toBe(401);
+    const [audit] = await t.query<{ details: Record<string, unknown> }>(
+      `SELECT details FROM audit_events WHERE action = 'user.deprovisioned' AND subject_id = $1`,
+      [id],
+    );
+    expect(audit.details).toMatchObject({ via: 'scim', revoked: { tokens: 2, links: 1 } });
+    // Re-enabling brings none of them back.
+    expect(
+      (
+        await scim('PATCH', `/Users/${id}`, {
+          schemas: [PATCH],
+          Operations: [{ op: 'Replace', path: 'active', value: true }],
+        })
+      ).status,
+    ).toBe(200);
+    expect((await t.as(session.token).get('/v1/me')).status).toBe(401);
+  });
+
+  it('deletes: the user is deactivated (the ledger keeps them) and SCIM no longer finds them', async () => {
+    expect((await scim('DELETE', `/Users/${id}`)).status).toBe(204);
+    const row = await userRow(id);
+    expect(row.active).toBe(false);
+    expect(row.scim_deleted_at).not.toBeNull();
+    expect((await scim('GET', `/Users/${id}`)).status).toBe(404);
+    expect((await scim('GET', `/Users${filter(`userName eq "${userName}"`)}`)).body.totalResults).toBe(0);
+    expect((await scim('DELETE', `/Users/${id}`)).status).toBe(404);
+    // Provisioned again: the same person, the same Leeway user and history.
+    const back = await scim('POST', '/Users', {
+      schemas: [USER],
+      userName,
+      externalId,
+      active: true,
+      displayName: 'Ada',
+    });
+    expect(back.status).toBe(201);
+    expect(back.body.id).toBe(id);
+    expect(await userRow(id)).toMatchObject({ active: true, scim_deleted_at: null });
+  });
+
+  it('manages a group as a team: create, add and remove members, rename, delete', async () => {
+    const member = (await scim('POST', '/Users', { schemas: [USER], userName: `m-${randomUUID()}@contoso.com` })).body
+      .id;
+    const group = await scim('POST', '/Groups', {
+      schemas: [GROUP],
+      externalId: randomUUID(),
+      displayName: `Care ${randomUUID().slice(0, 6)}`,
+      meta: { resourceType: 'Group' },
+    });
+    expect(group.status).toBe(201);
+    const gid = group.body.id;
+    const [team] = await t.query<{ name: string }>(`SELECT name FROM teams WHERE id = $1`, [gid]);
+    expect(team.name).toBe(group.body.displayName);
+    const byName = await scim(
+      'GET',
+      `/Groups${filter(`displayName eq "${group.body.displayName}"`)}&excludedAttributes=members`,
+    );
+    expect(byName.body.totalResults).toBe(1);
+    expect(byName.body.Resources[0].members).toBeUndefined();
+    const added = await scim('PATCH', `/Groups/${gid}`, {
+      schemas: [PATCH],
+      Operations: [{ op: 'Add', path: 'members', value: [{ value: member }, { value: id }] }],
+    });
+    expect(added.status).toBe(200);
+    expect((await userRow(member)).team_id).toBe(gid);
+    expect((await userRow(id)).team_id).toBe(gid);
+    const removed = await scim('PATCH', `/Groups/${gid}`, {
+      schemas: [PATCH],
+      Operations: [{ op: 'Remove', path: 'members', value: [{ value: member }] }],
+    });
+    expect(removed.status).toBe(200);
+    expect((await userRow(member)).team_id).toBeNull();
+    expect((await userRow(id)).team_id).toBe(gid);
+    expect((await scim('DELETE', `/Groups/${gid}`)).status).toBe(204);
+    expect((await userRow(id)).team_id).toBeNull();
+    expect(await t.query(`SELECT 1 FROM teams WHERE id = $1`, [gid])).toHaveLength(1);
+    expect((await scim('GET', `/Groups/${gid}`)).status).toBe(404);
+  });
+});
+
+describe('Okta’s sequence', () => {
+  const login = `okta.${randomUUID().slice(0, 8)}@example.com`;
+  let id: string;
+
+  it('looks up with paging, creates with a password it will never read back, and replaces with PUT', async () => {
+    const none = await scim('GET', `/Users${filter(`userName eq "${login}"`)}&startIndex=1&count=100`);
+    expect(none.body).toMatchObject({ totalResults: 0, startIndex: 1 });
+    const created = await scim('POST', '/Users', {
+      schemas: [USER],
+      userName: login,
+      name: { givenName: 'Grace', familyName: 'Hopper' },
+      emails: [{ primary: true, value: login, type: 'work' }],
+      displayName: 'Grace Hopper',
+      locale: 'en-US',
+      externalId: '00u1abcd',
+      groups: [],
+      password: 'i-am-never-stored-1!',
+      active: true,
+    });
+    expect(created.status).toBe(201);
+    id = created.body.id;
+    expect(created.body.password).toBeUndefined();
+    expect(JSON.stringify(await userRow(id))).not.toContain('i-am-never-stored');
+    const replaced = await scim('PUT', `/Users/${id}`, {
+      schemas: [USER],
+      id,
+      userName: login,
+      name: { givenName: 'Grace', familyName: 'Hopper' },
+      displayName: 'Rear Admiral Grace Hopper',
+      active: true,
+    });
+    expect(replaced.status).toBe(200);
+    expect((await userRow(id)).display_name).toBe('Rear Admiral Grace Hopper');
+  });
+
+  it('deactivates with a value-object patch', async () => {
+    const session = await signInWithLink(t, id);
+    const res = await scim('PATCH', `/Users/${id}`, {
+      schemas: [PATCH],
+      Operations: [{ op: 'replace', value: { active: false } }],
+    });
+    expect(res.status).toBe(200);
+    expect((await userRow(id)).active).toBe(false);
+    expect((await t.as(session.token).get('/v1/me')).status).toBe(401);
+  });
+
+  it('renames a group and removes a member by filter', async () => {
+    const member = (await scim('POST', '/Users', { schemas: [USER], userName: `o-${randomUUID()}@example.com` })).body
+      .id;
+    const group = await scim('POST', '/Groups', {
+      schemas: [GROUP],
+      displayName: `Okta ${randomUUID().slice(0, 6)}`,
+      members: [{ value: member, display: 'someone' }],
+    });
+    expect(group.status).toBe(201);
+    expect((await userRow(member)).team_id).toBe(group.body.id);
+    const renamed = await scim('PATCH', `/Groups/${group.body.id}`, {
+      schemas: [PATCH],
+      Operations: [{ op: 'replace', value: { id: group.body.id, displayName: 'Okta renamed' } }],
+    });
+    expect(renamed.status).toBe(200);
+    expect(renamed.body.displayName).toBe('Okta renamed');
+    const removed = await scim('PATCH', `/Groups/${group.body.id}`, {
+      schemas: [PATCH],
+      Operations: [{ op: 'remove', path: `members[value eq "${member}"]` }],
+    });
+    expect(removed.status).toBe(200);
+    expect((await userRow(member)).team_id).toBeNull();
+  });
+});
+
+describe('bad requests', () => {
+  it('answer 400 in SCIM’s format and change nothing', async () => {
+    const before = await t.tableDigests(['audit_events', 'provisioning_tokens']);
+    const cases: Array<[string, string, unknown, number]> = [
+      ['POST', '/Users', { schemas: [USER] }, 400],
+      ['POST', '/Users', { schemas: [USER], userName: 'x', active: 'sometimes' }, 400],
+      ['GET', `/Users${filter('userName zz "x"')}`, undefined, 400],
+      ['PATCH', `/Users/${randomUUID()}`, { schemas: [PATCH], Operations: [{ op: 'explode' }] }, 400],
+      ['PATCH', `/Users/${randomUUID()}`, { schemas: [PATCH], Operations: [{ op: 'replace', path: 'active', value: true }] }, 404],
+      ['POST', '/Groups', { schemas: [GROUP] }, 400],
+      ['GET', '/Users/not-a-uuid', undefined, 404],
+    ];
+    for (const [method, path, body, expected] of cases) {
+      const res = await scim(method, path, body);
+      expect({ method, path, body, status: res.status }).toEqual({ method, path, body, status: expected });
+      expect(res.body).toMatchObject({ schemas: [ERROR], status: String(res.status) });
+    }
+    const notJson = await t.inject({
+      method: 'POST',
+      url: '/scim/v2/Users',
+      headers: { authorization: `Bearer ${scimToken}`, 'content-type': 'application/scim+json' },
+      payload: '{"userName":',
+    });
+    expect(notJson.statusCode).toBe(400);
+    expect(JSON.parse(notJson.body)).toMatchObject({ schemas: [ERROR], status: '400', scimType: 'invalidSyntax' });
+    expect(await t.tableDigests(['audit_events', 'provisioning_tokens'])).toEqual(before);
+  });
+});
