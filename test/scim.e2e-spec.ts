@@ -340,7 +340,12 @@ describe('bad requests', () => {
       ['POST', '/Users', { schemas: [USER], userName: 'x', active: 'sometimes' }, 400],
       ['GET', `/Users${filter('userName zz "x"')}`, undefined, 400],
       ['PATCH', `/Users/${randomUUID()}`, { schemas: [PATCH], Operations: [{ op: 'explode' }] }, 400],
-      ['PATCH', `/Users/${randomUUID()}`, { schemas: [PATCH], Operations: [{ op: 'replace', path: 'active', value: true }] }, 404],
+      [
+        'PATCH',
+        `/Users/${randomUUID()}`,
+        { schemas: [PATCH], Operations: [{ op: 'replace', path: 'active', value: true }] },
+        404,
+      ],
       ['POST', '/Groups', { schemas: [GROUP] }, 400],
       ['GET', '/Users/not-a-uuid', undefined, 404],
     ];

@@ -1,24 +1,13 @@
-import { createServer } from 'node:net';
 import { TokenUsage } from '../src/access/token-usage';
 import { createUser, signInWithLink } from './factories';
 import { TestApp } from './support/app';
 import { CookieClient, OidcProvider, signInThroughProvider, startOidcProvider } from './support/oidc';
+import { freePort } from './support/service-process';
 
 /**
  * Signing people in through a real OpenID provider (oidc-provider, in its own process) and with
  * sign-in links; sessions, their expiry and revocation; API token expiry and last use.
  */
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 const ACCOUNTS = {
   alice: { email: 'alice@example.com', email_verified: true, name: 'Alice' },
