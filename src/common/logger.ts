@@ -11,7 +11,24 @@ export function createRootLogger(level: string): Logger {
       paths: ['req.headers.authorization', 'headers.authorization', 'authorization', '*.token', 'token'],
       censor: '[redacted]',
     },
+    formatters: {
+      // An identity provider's answer carries a one-time code and state in the query string.
+      log: (entry) => {
+        const req = entry.req as { url?: unknown } | undefined;
+        if (req && typeof req.url === 'string' && req.url.includes('?')) {
+          return { ...entry, req: { ...req, url: redactQuery(req.url) } };
+        }
+        return entry;
+      },
+    },
   });
+}
+
+const SECRET_PARAMS = /([?&](?:code|state|session_state|id_token|access_token)=)[^&#]*/gi;
+
+/** The URL with the values of sign-in secrets replaced, for logs. */
+export function redactQuery(url: string): string {
+  return url.replace(SECRET_PARAMS, '$1[redacted]');
 }
 
 /** Routes Nest's own log lines through the same JSON logger as the request logs. */
