@@ -1,10 +1,10 @@
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', '.leeway/**', 'coverage/**', '**/*.mjs'] },
+  { ignores: ['dist/**', 'node_modules/**', '.leeway/**', 'coverage/**', '**/*.mjs', 'src/web/api/schema.gen.ts'] },
   ...tseslint.configs.recommended,
   {
-    files: ['**/*.ts'],
+    files: ['**/*.ts', '**/*.tsx'],
     languageOptions: {
       parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
     },

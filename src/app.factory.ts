@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import helmet from '@fastify/helmet';
 import fastifyStatic from '@fastify/static';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
@@ -83,29 +84,36 @@ export async function createApp(
     },
   });
 
-  await serveWeb(app);
+  await serveWeb(app, logger);
   const document = buildOpenApiDocument(app);
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
   Logger.flush();
   return app;
 }
 
-/** The pages people open in a browser, served from the built web app (the API stays under /v1). */
-export const WEB_ROOT = join(__dirname, 'web');
-const WEB_ROUTES: Record<string, string> = {
-  '/': 'index.html',
-  '/sign-in': 'sign-in.html',
-  '/app.js': 'app.js',
-  '/app.css': 'app.css',
-  '/sign-in.js': 'sign-in.js',
-};
+/** The web app as `npm run build` leaves it (Vite's output), from dist/src or from src under the tests. */
+export const WEB_ROOT = join(__dirname, __dirname.endsWith(join('dist', 'src')) ? '..' : join('..', 'dist'), 'web');
 
-async function serveWeb(app: NestFastifyApplication): Promise<void> {
+/**
+ * The pages people open in a browser, from the built web app (the API stays under /v1). Each built
+ * file gets its own route; nothing else is caught, so unknown paths stay 404 problem+json.
+ */
+async function serveWeb(app: NestFastifyApplication, logger: PinoLogger): Promise<void> {
   const fastify = app.getHttpAdapter().getInstance();
-  await app.register(fastifyStatic, { root: WEB_ROOT, serve: false });
-  for (const [path, file] of Object.entries(WEB_ROUTES)) {
-    fastify.get(path, (_request, reply) => reply.header('cache-control', 'no-cache').sendFile(file));
+  if (!existsSync(join(WEB_ROOT, 'index.html'))) {
+    logger.warn(`the web app is not built (${WEB_ROOT}): run npm run build`);
+    return;
   }
+  await app.register(fastifyStatic, {
+    root: WEB_ROOT,
+    wildcard: false,
+    index: false,
+    // Vite names assets by content: they never change under one name.
+    setHeaders: (reply, path) =>
+      reply.header('cache-control', path.includes('/assets/') ? 'public, max-age=31536000, immutable' : 'no-cache'),
+  });
+  fastify.get('/', (_request, reply) => reply.header('cache-control', 'no-cache').sendFile('index.html'));
+  fastify.get('/sign-in', (_request, reply) => reply.header('cache-control', 'no-cache').sendFile('sign-in.html'));
 }
 
 /** A hop count as a function: the adapter's options type takes no number, Fastify's does. */

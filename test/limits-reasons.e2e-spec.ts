@@ -71,6 +71,7 @@ describe('job-role limits and the reason catalogue (e2e)', () => {
           { currency: 'USD', perCredit: 2500, perCase: null, perAgentDay: null, perAgentMonth: null },
         ],
         setBy: leader.id,
+        setByName: expect.any(String),
         setAt: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/),
       });
       expect(Date.parse(first.body.setAt)).toBeGreaterThanOrEqual(before - 5000);

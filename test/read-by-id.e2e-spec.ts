@@ -78,7 +78,7 @@ describe('GET /v1/roles/:id and /v1/roles/:id/limits', () => {
     for (const token of [leader.token, finance.token, undefined]) {
       const limits = await t.request('GET', `/v1/roles/${roleId}/limits`, { token });
       expect(limits.status).toBe(200);
-      expect(limits.body).toEqual({ roleId, version: 0, limits: [], setBy: null, setAt: null });
+      expect(limits.body).toEqual({ roleId, version: 0, limits: [], setBy: null, setByName: null, setAt: null });
     }
   });
 
@@ -100,6 +100,7 @@ describe('GET /v1/roles/:id and /v1/roles/:id/limits', () => {
         { currency: 'USD', perCredit: 3000, perCase: null, perAgentDay: null, perAgentMonth: null },
       ],
       setBy: leader.id,
+      setByName: expect.any(String),
       setAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
     });
     const history = await t.as(leader.token).get(`/v1/roles/${roleId}/limits/history`);

@@ -212,6 +212,11 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
       scheme: 'bearer',
       description: 'An opaque API token (`lw_…`, issued by an admin) or a session token; never a JWT',
     })
+    .addSecurity('provisioning', {
+      type: 'http',
+      scheme: 'bearer',
+      description: 'A provisioning token (`lw_…`, issued by an admin) for /scim/v2 only',
+    })
     .build();
   const document = SwaggerModule.createDocument(app, config, { extraModels: [ProblemView] });
   addSharedAnswers(document);

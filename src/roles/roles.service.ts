@@ -79,20 +79,23 @@ export class RolesService {
 
   /** The current limits version; version 0 (no limits, no discretion) for a role never given any. */
   async currentLimits(roleId: string): Promise<LimitsVersionView> {
-    const rows: Array<{ version: number; set_by: string | null; set_at: Date | null }> = await this.dataSource.query(
-      `SELECT r.current_limits_version AS version, v.set_by, v.set_at FROM roles r
-         LEFT JOIN role_limit_versions v ON v.role_id = r.id AND v.version = r.current_limits_version
-        WHERE r.id = $1`,
-      [roleId],
-    );
+    const rows: Array<{ version: number; set_by: string | null; set_by_name: string | null; set_at: Date | null }> =
+      await this.dataSource.query(
+        `SELECT r.current_limits_version AS version, v.set_by, u.display_name AS set_by_name, v.set_at FROM roles r
+           LEFT JOIN role_limit_versions v ON v.role_id = r.id AND v.version = r.current_limits_version
+           LEFT JOIN users u ON u.id = v.set_by
+          WHERE r.id = $1`,
+        [roleId],
+      );
     if (rows.length === 0) throw new DomainError('NOT_FOUND', 'No such job role.');
-    const { version, set_by, set_at } = rows[0];
+    const { version, set_by, set_by_name, set_at } = rows[0];
     const limits = await this.limitsOf([{ roleId, version }]);
     return {
       roleId,
       version,
       limits: limits.get(`${roleId}:${version}`) ?? [],
       setBy: set_by,
+      setByName: set_by_name,
       setAt: set_at ? set_at.toISOString() : null,
     };
   }
@@ -151,7 +154,14 @@ export class RolesService {
         subjectId: roleId,
         details: { version, limits: dto.limits },
       });
-      return { roleId, version, limits, setBy: actor.id, setAt: set.set_at.toISOString() };
+      return {
+        roleId,
+        version,
+        limits,
+        setBy: actor.id,
+        setByName: actor.displayName,
+        setAt: set.set_at.toISOString(),
+      };
     });
   }
 
@@ -159,12 +169,14 @@ export class RolesService {
     const after = decodeCursor(cursor, 1);
     const exists: unknown[] = await this.dataSource.query(`SELECT 1 FROM roles WHERE id = $1`, [roleId]);
     if (exists.length === 0) throw new DomainError('NOT_FOUND', 'No such job role.');
-    const versions: Array<{ version: number; set_by: string | null; set_at: Date }> = await this.dataSource.query(
-      `SELECT version, set_by, set_at FROM role_limit_versions
-        WHERE role_id = $1 AND ($3::int IS NULL OR version < $3::int)
-        ORDER BY version DESC LIMIT $2`,
-      [roleId, limit + 1, after ? Number.parseInt(after[0], 10) || 0 : null],
-    );
+    const versions: Array<{ version: number; set_by: string | null; set_by_name: string | null; set_at: Date }> =
+      await this.dataSource.query(
+        `SELECT v.version, v.set_by, u.display_name AS set_by_name, v.set_at FROM role_limit_versions v
+           LEFT JOIN users u ON u.id = v.set_by
+          WHERE v.role_id = $1 AND ($3::int IS NULL OR v.version < $3::int)
+          ORDER BY v.version DESC LIMIT $2`,
+        [roleId, limit + 1, after ? Number.parseInt(after[0], 10) || 0 : null],
+      );
     const limits = await this.limitsOf(versions.map((v) => ({ roleId, version: v.version })));
     return toPage(
       versions,
@@ -174,6 +186,7 @@ export class RolesService {
         version: v.version,
         limits: limits.get(`${roleId}:${v.version}`) ?? [],
         setBy: v.set_by,
+        setByName: v.set_by_name,
         setAt: v.set_at.toISOString(),
       }),
       (v) => [String(v.version)],

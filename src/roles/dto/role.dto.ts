@@ -55,6 +55,8 @@ export class LimitsVersionView {
   @ApiProperty({ type: [CurrencyLimitsView], description: 'Currencies not listed give no discretion' })
   limits!: CurrencyLimitsView[];
   @ApiId({ nullable: true, description: 'Who set this version; null for version 0' }) setBy!: string | null;
+  @ApiProperty({ type: String, nullable: true, description: 'Their display name; null for version 0' })
+  setByName!: string | null;
   @ApiInstant({ nullable: true, description: 'When this version was set; null for version 0' })
   setAt!: string | null;
 }

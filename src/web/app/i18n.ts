@@ -1,0 +1,33 @@
+import { en, MessageKey } from './i18n-en';
+import { pl } from './i18n-pl';
+import { vi } from './i18n-vi';
+
+export const LANGUAGES = { en: 'English', vi: 'Tiếng Việt', pl: 'Polski' } as const;
+export type Language = keyof typeof LANGUAGES;
+export const DICTIONARIES = { en, vi, pl };
+const STORED = 'leeway.language';
+
+/** The reader's language: the one they chose here, else the first of the browser's we have. */
+export function initialLanguage(
+  preferred: readonly string[] = navigator.languages,
+  stored = localStorage.getItem(STORED),
+): Language {
+  if (stored && stored in LANGUAGES) return stored as Language;
+  for (const tag of preferred) {
+    const base = tag.toLowerCase().split('-')[0];
+    if (base in LANGUAGES) return base as Language;
+  }
+  return 'en';
+}
+
+export function rememberLanguage(language: Language): void {
+  localStorage.setItem(STORED, language);
+}
+
+export type Translate = (key: MessageKey, vars?: Record<string, string | number>) => string;
+
+export function translator(language: Language): Translate {
+  const dictionary = DICTIONARIES[language];
+  return (key, vars = {}) =>
+    dictionary[key].replace(/\{(\w+)\}/g, (_, name: string) => String(vars[name] ?? `{${name}}`));
+}

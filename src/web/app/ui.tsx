@@ -1,0 +1,108 @@
+import type { ComponentChildren } from 'preact';
+import { useState } from 'preact/hooks';
+import { ApiError, NetworkError } from '../api/client';
+import { useApp } from './context';
+
+export function Section(props: { title: string; children: ComponentChildren; id?: string }) {
+  const id = props.id ?? `s-${props.title.toLowerCase().replace(/\W+/g, '-')}`;
+  return (
+    <section aria-labelledby={id} class="card">
+      <h2 id={id}>{props.title}</h2>
+      {props.children}
+    </section>
+  );
+}
+
+/** An error in words a person can act on; the API's own detail when it has one. */
+export function ErrorNote(props: { error: unknown }) {
+  const { t } = useApp();
+  if (!props.error) return null;
+  const text =
+    props.error instanceof NetworkError
+      ? t('app.networkError')
+      : props.error instanceof ApiError
+        ? props.error.detail
+        : t('app.error', { detail: String((props.error as Error).message ?? props.error) });
+  return (
+    <p role="alert" class="error">
+      {text}
+    </p>
+  );
+}
+
+/** A secret shown once (token, sign-in link), with a copy button. */
+export function ShownOnce(props: { label: string; value: string }) {
+  const { t } = useApp();
+  const [copied, setCopied] = useState(false);
+  return (
+    <div class="once" role="status">
+      <p>{t('app.showOnce')}</p>
+      <label>
+        {props.label}
+        <input readOnly value={props.value} onFocus={(e) => (e.target as HTMLInputElement).select()} />
+      </label>
+      <button
+        type="button"
+        onClick={async () => {
+          await navigator.clipboard?.writeText(props.value).catch(() => undefined);
+          setCopied(true);
+        }}
+      >
+        {copied ? t('app.copied') : t('app.copy')}
+      </button>
+    </div>
+  );
+}
+
+export interface Column<T> {
+  label: string;
+  cell: (row: T) => ComponentChildren;
+  numeric?: boolean;
+}
+
+export function Table<T>(props: { caption: string; columns: Column<T>[]; rows: T[]; foot?: ComponentChildren }) {
+  return (
+    <div class="table-wrap">
+      <table>
+        <caption>{props.caption}</caption>
+        <thead>
+          <tr>
+            {props.columns.map((c) => (
+              <th scope="col" class={c.numeric ? 'num' : undefined}>
+                {c.label}
+              </th>
+            ))}
+          </tr>
+        </thead>
+        <tbody>
+          {props.rows.map((row) => (
+            <tr>
+              {props.columns.map((c) => (
+                <td class={c.numeric ? 'num' : undefined}>{c.cell(row)}</td>
+              ))}
+            </tr>
+          ))}
+        </tbody>
+        {props.foot}
+      </table>
+    </div>
+  );
+}
+
+/** Runs an async action, keeping its error for display and a busy flag for the button. */
+export function useAction(): [boolean, unknown, (work: () => Promise<void>) => Promise<void>] {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  const run = async (work: () => Promise<void>) => {
+    setBusy(true);
+    setError(null);
+    try {
+      await work();
+    } catch (e) {
+      setError(e);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return [busy, error, run];
+}

@@ -1,0 +1,301 @@
+import { useEffect, useState } from 'preact/hooks';
+import type { Schemas } from '../api/client';
+import { formatDate, useApp } from '../app/context';
+import type { MessageKey } from '../app/i18n-en';
+import { ErrorNote, Section, ShownOnce, Table, useAction } from '../app/ui';
+
+type User = Schemas['UserView'];
+type Access = User['access'][number];
+const ACCESS: Access[] = ['agent', 'leader', 'finance', 'auditor', 'admin'];
+
+/** Admins: users (access, role, team, active), their tokens and sign-in links, teams, the audit log. */
+export function AdminScreen() {
+  const { api, t } = useApp();
+  const [users, setUsers] = useState<User[]>([]);
+  const [roles, setRoles] = useState<Schemas['RoleView'][]>([]);
+  const [teams, setTeams] = useState<Schemas['TeamView'][]>([]);
+  const [selected, setSelected] = useState<string | null>(null);
+  const [, error, run] = useAction();
+  const load = async () => {
+    setUsers((await api.get<Schemas['UserViewPage']>('/v1/users?limit=200')).data);
+    setRoles((await api.get<Schemas['RoleViewPage']>('/v1/roles?limit=200')).data);
+    setTeams((await api.get<Schemas['TeamViewPage']>('/v1/teams?limit=200')).data);
+  };
+  useEffect(() => void run(load), []);
+  const nameOf = (list: Array<{ id: string; name: string }>, id: string | null) =>
+    list.find((x) => x.id === id)?.name ?? '—';
+  const user = users.find((u) => u.id === selected);
+  return (
+    <div>
+      <Section title={t('admin.users')}>
+        <ErrorNote error={error} />
+        <Table
+          caption={t('admin.users')}
+          rows={users}
+          columns={[
+            {
+              label: t('admin.displayName'),
+              cell: (u) => (
+                <button type="button" class="link" aria-pressed={u.id === selected} onClick={() => setSelected(u.id)}>
+                  {u.displayName}
+                </button>
+              ),
+            },
+            { label: t('admin.access'), cell: (u) => u.access.map((a) => t(`access.${a}` as MessageKey)).join(', ') },
+            { label: t('admin.role'), cell: (u) => nameOf(roles, u.roleId) },
+            { label: t('admin.team'), cell: (u) => nameOf(teams, u.teamId) },
+            { label: t('admin.active'), cell: (u) => (u.active ? t('app.yes') : t('app.no')) },
+          ]}
+        />
+        <NewUser roles={roles} teams={teams} onMade={async (id) => (await load(), setSelected(id))} />
+      </Section>
+      {user && <UserPanel key={user.id} user={user} onChange={load} />}
+      <Teams teams={teams} onChange={load} />
+      <Audit />
+    </div>
+  );
+}
+
+function NewUser(props: {
+  roles: Schemas['RoleView'][];
+  teams: Schemas['TeamView'][];
+  onMade: (id: string) => Promise<void>;
+}) {
+  const { api, t } = useApp();
+  const [name, setName] = useState('');
+  const [access, setAccess] = useState<Access[]>(['agent']);
+  const [roleId, setRoleId] = useState('');
+  const [teamId, setTeamId] = useState('');
+  const [externalRef, setExternalRef] = useState('');
+  const [busy, error, run] = useAction();
+  return (
+    <form
+      class="stack"
+      onSubmit={(e) => {
+        e.preventDefault();
+        void run(async () => {
+          const made = await api.post<User>('/v1/users', {
+            displayName: name.trim(),
+            access,
+            ...(roleId ? { roleId } : {}),
+            ...(teamId ? { teamId } : {}),
+            ...(externalRef.trim() ? { externalRef: externalRef.trim() } : {}),
+          });
+          setName('');
+          setExternalRef('');
+          await props.onMade(made.id);
+        });
+      }}
+    >
+      <h3>{t('admin.newUser')}</h3>
+      <label>
+        {t('admin.displayName')}
+        <input required value={name} onInput={(e) => setName((e.target as HTMLInputElement).value)} />
+      </label>
+      <fieldset>
+        <legend>{t('admin.access')}</legend>
+        {ACCESS.map((a) => (
+          <label class="check">
+            <input
+              type="checkbox"
+              checked={access.includes(a)}
+              onChange={(e) =>
+                setAccess((now) => ((e.target as HTMLInputElement).checked ? [...now, a] : now.filter((x) => x !== a)))
+              }
+            />
+            {t(`access.${a}` as MessageKey)}
+          </label>
+        ))}
+      </fieldset>
+      <label>
+        {t('admin.role')}
+        <select value={roleId} onChange={(e) => setRoleId((e.target as HTMLSelectElement).value)}>
+          <option value="">—</option>
+          {props.roles.map((r) => (
+            <option value={r.id}>{r.name}</option>
+          ))}
+        </select>
+      </label>
+      <label>
+        {t('admin.team')}
+        <select value={teamId} onChange={(e) => setTeamId((e.target as HTMLSelectElement).value)}>
+          <option value="">—</option>
+          {props.teams.map((x) => (
+            <option value={x.id}>{x.name}</option>
+          ))}
+        </select>
+      </label>
+      <label>
+        {t('admin.externalRef')}
+        <input value={externalRef} onInput={(e) => setExternalRef((e.target as HTMLInputElement).value)} />
+      </label>
+      <button type="submit" disabled={busy || !name.trim() || access.length === 0}>
+        {t('app.add')}
+      </button>
+      <ErrorNote error={error} />
+    </form>
+  );
+}
+
+function UserPanel(props: { user: User; onChange: () => Promise<void> }) {
+  const { api, t, locale } = useApp();
+  const u = props.user;
+  const [tokens, setTokens] = useState<Schemas['TokenView'][]>([]);
+  const [label, setLabel] = useState('');
+  const [secret, setSecret] = useState<{ label: string; value: string } | null>(null);
+  const [busy, error, run] = useAction();
+  const load = () => api.get<Schemas['TokenListView']>(`/v1/users/${u.id}/tokens`).then((l) => setTokens(l.data));
+  useEffect(() => void run(load), []);
+  return (
+    <Section title={u.displayName} id="user-panel">
+      <ErrorNote error={error} />
+      <div class="inline">
+        <button
+          type="button"
+          disabled={busy}
+          onClick={() =>
+            void run(
+              async () => (
+                await api.patch(`/v1/users/${u.id}`, { active: !u.active }),
+                await props.onChange(),
+                await load()
+              ),
+            )
+          }
+        >
+          {u.active ? t('admin.deactivate') : t('admin.reactivate')}
+        </button>
+        <button
+          type="button"
+          disabled={busy || !u.active}
+          onClick={() =>
+            void run(async () => {
+              const link = await api.post<Schemas['IssuedLinkView']>(`/v1/users/${u.id}/sign-in-links`);
+              setSecret({ label: t('admin.signInLink'), value: link.url });
+            })
+          }
+        >
+          {t('admin.signInLink')}
+        </button>
+      </div>
+      <form
+        class="inline"
+        onSubmit={(e) => {
+          e.preventDefault();
+          void run(async () => {
+            const issued = await api.post<Schemas['IssuedTokenView']>(
+              `/v1/users/${u.id}/tokens`,
+              label.trim() ? { label: label.trim() } : {},
+            );
+            setSecret({ label: t('admin.issueToken'), value: issued.token });
+            setLabel('');
+            await load();
+          });
+        }}
+      >
+        <label>
+          {t('admin.tokenLabel')}
+          <input value={label} onInput={(e) => setLabel((e.target as HTMLInputElement).value)} />
+        </label>
+        <button type="submit" disabled={busy || !u.active}>
+          {t('admin.issueToken')}
+        </button>
+      </form>
+      {secret && <ShownOnce label={secret.label} value={secret.value} />}
+      <Table
+        caption={t('admin.tokens')}
+        rows={tokens}
+        columns={[
+          {
+            label: t('admin.kind'),
+            cell: (x) => (x.kind === 'session' ? t(`sessions.via.${x.signedInWith ?? 'link'}`) : (x.label ?? 'API')),
+          },
+          { label: t('admin.lastUsed'), cell: (x) => (x.lastUsedAt ? formatDate(x.lastUsedAt, locale) : '—') },
+          { label: t('admin.expires'), cell: (x) => (x.expiresAt ? formatDate(x.expiresAt, locale) : '—') },
+          { label: t('admin.active'), cell: (x) => (x.active ? t('app.yes') : t('app.no')) },
+          {
+            label: '',
+            cell: (x) =>
+              x.active && (
+                <button
+                  type="button"
+                  class="link"
+                  onClick={() => void run(async () => (await api.delete(`/v1/tokens/${x.id}`), await load()))}
+                >
+                  {t('admin.revoke')}
+                </button>
+              ),
+          },
+        ]}
+      />
+    </Section>
+  );
+}
+
+function Teams(props: { teams: Schemas['TeamView'][]; onChange: () => Promise<void> }) {
+  const { api, t } = useApp();
+  const [name, setName] = useState('');
+  const [busy, error, run] = useAction();
+  return (
+    <Section title={t('admin.teams')}>
+      <ul>
+        {props.teams.map((x) => (
+          <li>{x.name}</li>
+        ))}
+      </ul>
+      <form
+        class="inline"
+        onSubmit={(e) => {
+          e.preventDefault();
+          void run(
+            async () => (await api.post('/v1/teams', { name: name.trim() }), setName(''), await props.onChange()),
+          );
+        }}
+      >
+        <label>
+          {t('admin.teamName')}
+          <input required value={name} onInput={(e) => setName((e.target as HTMLInputElement).value)} />
+        </label>
+        <button type="submit" disabled={busy || !name.trim()}>
+          {t('app.add')}
+        </button>
+      </form>
+      <ErrorNote error={error} />
+    </Section>
+  );
+}
+
+function Audit() {
+  const { api, t, locale } = useApp();
+  const [page, setPage] = useState<Schemas['AuditEventViewPage'] | null>(null);
+  const [busy, error, run] = useAction();
+  const load = (cursor?: string) =>
+    run(async () => {
+      const next = await api.get<Schemas['AuditEventViewPage']>(
+        `/v1/audit?limit=25${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`,
+      );
+      setPage((prev) => (cursor && prev ? { data: [...prev.data, ...next.data], nextCursor: next.nextCursor } : next));
+    });
+  useEffect(() => void load(), []);
+  return (
+    <Section title={t('admin.audit')}>
+      <ErrorNote error={error} />
+      {page && (
+        <Table
+          caption={t('admin.audit')}
+          rows={page.data}
+          columns={[
+            { label: t('admin.when'), cell: (e) => formatDate(e.at, locale) },
+            { label: t('admin.action'), cell: (e) => <code>{e.action}</code> },
+            { label: t('admin.subject'), cell: (e) => `${e.subjectType} ${e.subjectId ?? ''}` },
+          ]}
+        />
+      )}
+      {page?.nextCursor && (
+        <button type="button" disabled={busy} onClick={() => void load(page.nextCursor!)}>
+          {t('admin.more')}
+        </button>
+      )}
+    </Section>
+  );
+}

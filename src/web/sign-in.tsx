@@ -1,0 +1,58 @@
+import { render } from 'preact';
+import { useEffect, useMemo, useState } from 'preact/hooks';
+import { Api, ApiError, Schemas } from './api/client';
+import { initialLanguage, translator } from './app/i18n';
+import { takeReturn } from './app/session';
+import './styles.css';
+
+/**
+ * Signing in: with a sign-in link (its secret is in the fragment, never sent to a server), used on
+ * a click so that a mail scanner opening the page does not use it up; or through the identity
+ * provider.
+ */
+function SignIn() {
+  const t = useMemo(() => translator(initialLanguage()), []);
+  const api = useMemo(() => new Api({ token: null, onUnauthenticated: () => undefined }), []);
+  const [link] = useState(() => new URLSearchParams(location.hash.slice(1)).get('link'));
+  const [options, setOptions] = useState<Schemas['SignInOptionsView'] | null>(null);
+  const [status, setStatus] = useState('');
+  const [returnTo] = useState(takeReturn);
+  useEffect(() => {
+    document.documentElement.lang = initialLanguage();
+    if (link) history.replaceState(null, '', location.pathname);
+    else void api.get<Schemas['SignInOptionsView']>('/v1/sign-in').then(setOptions);
+  }, []);
+  const useLink = async () => {
+    setStatus(t('signIn.signingIn'));
+    try {
+      const session = await api.post<Schemas['StartedSessionView']>('/v1/sessions', { link });
+      location.replace(`${returnTo}#session=${session.token}`);
+    } catch (e) {
+      setStatus(t('signIn.failed', { detail: e instanceof ApiError ? e.detail : String(e) }));
+    }
+  };
+  return (
+    <main id="main" class="signed-out">
+      <h1>{t('signIn.title')}</h1>
+      {link ? (
+        <>
+          <p>{t('signIn.withLink')}</p>
+          <button type="button" onClick={useLink}>
+            {t('app.signIn')}
+          </button>
+        </>
+      ) : options?.oidc ? (
+        <p>
+          <a href={`${options.oidcStartPath}?returnTo=${encodeURIComponent(returnTo)}`}>{t('signIn.withProvider')}</a>
+        </p>
+      ) : (
+        options && <p>{t('signIn.askAdmin')}</p>
+      )}
+      <p id="status" role="status">
+        {status}
+      </p>
+    </main>
+  );
+}
+
+render(<SignIn />, document.getElementById('app')!);

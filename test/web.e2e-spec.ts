@@ -1,0 +1,320 @@
+import AxeBuilder from '@axe-core/playwright';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { Browser, BrowserContext, Locator, Page } from 'playwright-core';
+import {
+  createRole,
+  createTeam,
+  createUser,
+  creditBody,
+  postCredit,
+  setLimits,
+  signInWithLink,
+  TestUser,
+} from './factories';
+import { TestApp } from './support/app';
+import { backdate } from './support/backdate';
+import { launchChromium } from './support/browser';
+import { ROOT } from './support/service-process';
+
+/**
+ * The web app in a real browser (Debian's Chromium, driven by Playwright) against the real service
+ * and database: each access level's main journey, by keyboard where a person would, with axe-core
+ * on every screen and a screenshot of each for the README.
+ */
+
+const SHOTS = join(ROOT, 'test', 'screenshots');
+let t: TestApp;
+let browser: Browser;
+let base: string;
+let roleId: string;
+const people = {} as Record<'agent' | 'leader' | 'finance' | 'auditor' | 'admin', TestUser & { session: string }>;
+
+async function seeText(locator: Locator, text: string | RegExp): Promise<void> {
+  await locator.filter({ hasText: text }).first().waitFor({ timeout: 15_000 });
+}
+
+/** A signed-in browser tab: the session arrives in the fragment, as after signing in. */
+async function signedIn(who: keyof typeof people, path = '/', options: { locale?: string; width?: number } = {}) {
+  const context: BrowserContext = await browser.newContext({
+    locale: options.locale ?? 'en-GB',
+    viewport: { width: options.width ?? 1100, height: 900 },
+    acceptDownloads: true,
+  });
+  const page = await context.newPage();
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  page.on('console', (m) => m.type() === 'error' && !/Failed to load resource/.test(m.text()) && errors.push(m.text()));
+  await page.goto(`${base}${path}#session=${people[who].session}`);
+  await page.locator('#who').waitFor();
+  return { page, errors };
+}
+
+/** No serious or critical accessibility issue on what the page shows now. */
+async function accessible(page: Page, screen: string): Promise<void> {
+  const result = await new AxeBuilder({ page }).analyze();
+  const bad = result.violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+  expect({ screen, bad }).toEqual({ screen, bad: [] });
+}
+
+async function shot(page: Page, name: string): Promise<void> {
+  mkdirSync(SHOTS, { recursive: true });
+  await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+}
+
+beforeAll(async () => {
+  t = await TestApp.start({ minCohort: 3, dominancePercent: 10, releaseGraceSeconds: 1 });
+  base = await t.listen();
+  browser = await launchChromium();
+  const teamId = await createTeam(t, 'Care Team');
+  roleId = await createRole(t, 'Frontline');
+  for (const level of ['agent', 'leader', 'finance', 'auditor', 'admin'] as const) {
+    const user = await createUser(t, [level], {
+      displayName: {
+        agent: 'Sam Rivera',
+        leader: 'Lee Park',
+        finance: 'Fran Okafor',
+        auditor: 'Ada Quist',
+        admin: 'Max Admin',
+      }[level],
+      ...(level === 'agent' ? { roleId, teamId } : {}),
+    });
+    people[level] = { ...user, session: (await signInWithLink(t, user.id)).token };
+  }
+  await setLimits(t, people.leader.token, roleId, [{ currency: 'EUR', perCredit: 2500, perAgentDay: 20000 }]);
+  // A closed month to report on: credits by five agents, moved into last month and released.
+  const creditIds: string[] = [];
+  for (let i = 0; i < 5; i++) {
+    const agent = await createUser(t, ['agent'], { roleId, teamId });
+    for (const amount of [1200, 2000, 3100]) {
+      const res = await postCredit(
+        t,
+        agent.token,
+        creditBody({ amount, reasonCode: 'late_delivery', channel: 'chat' }),
+      );
+      creditIds.push(res.body.id);
+    }
+  }
+  await backdate(t, 1, { creditIds });
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await t?.close();
+});
+
+describe('agent, in a 360 px helpdesk sidebar', () => {
+  it('logs a credit over its limit by keyboard alone, prefilled from the helpdesk, and reads the split', async () => {
+    const { page, errors } = await signedIn('agent', '/?caseRef=CASE-4711&customerRef=CUST-9&channel=chat', {
+      width: 360,
+    });
+    await seeText(page.locator('.available'), 'Within your discretion for this credit: €25.00');
+    await accessible(page, 'agent');
+    await shot(page, 'agent');
+    // Keyboard only: the amount field, then each field in order, then Enter.
+    await page.locator('#amount').focus();
+    await page.keyboard.type('30');
+    await page.keyboard.press('Tab'); // currency
+    await page.keyboard.press('Tab'); // kind
+    await page.keyboard.press('ArrowDown'); // store credit
+    await page.keyboard.press('Tab'); // reason
+    await page.keyboard.press('Tab'); // case (prefilled)
+    await page.keyboard.press('Enter');
+    await seeText(
+      page.locator('#answer'),
+      '€25.00 within your discretion; €5.00 beyond it, booked as a cost of doing business.',
+    );
+    const [credit] = await t.query<Record<string, unknown>>(
+      `SELECT amount::int, within_discretion::int AS within, overrun::int, case_ref, customer_ref, channel, kind
+         FROM credits WHERE agent_id = $1 ORDER BY recorded_at DESC LIMIT 1`,
+      [people.agent.id],
+    );
+    expect(credit).toEqual({
+      amount: 3000,
+      within: 2500,
+      overrun: 500,
+      case_ref: 'CASE-4711',
+      customer_ref: 'CUST-9',
+      channel: 'chat',
+      kind: 'store_credit',
+    });
+    await seeText(page.locator('ul.recent'), 'CASE-4711');
+    await shot(page, 'agent-answer');
+    expect(errors).toEqual([]);
+  });
+
+  it('a retry after the connection drops reuses its Idempotency-Key and never makes a second credit', async () => {
+    const { page } = await signedIn('agent', '/?caseRef=CASE-CUT', { width: 360 });
+    let posts = 0;
+    const keys: string[] = [];
+    await page.route('**/v1/credits', async (route) => {
+      if (route.request().method() !== 'POST') return route.continue();
+      posts++;
+      keys.push(route.request().headers()['idempotency-key']);
+      if (posts === 1) {
+        // The credit reaches the service and is recorded; the answer never reaches the browser.
+        await route.fetch();
+        return route.abort('connectionreset');
+      }
+      return route.continue();
+    });
+    await page.locator('#amount').fill('12,50'.replace(',', '.'));
+    await page.getByRole('button', { name: 'Give credit' }).click();
+    await seeText(page.getByRole('alert'), 'The connection dropped before Leeway answered');
+    await page.getByRole('button', { name: /Try again/ }).click();
+    await seeText(page.locator('#answer'), '€12.50 within your discretion.');
+    expect(posts).toBe(2);
+    expect(keys[0]).toMatch(/^[0-9a-f-]{36}$/);
+    expect(keys[1]).toBe(keys[0]);
+    const made = await t.query(`SELECT id FROM credits WHERE case_ref = 'CASE-CUT'`);
+    expect(made).toHaveLength(1);
+  });
+
+  it('refuses an amount with more decimals than the currency has, saying so, and sends nothing', async () => {
+    const { page } = await signedIn('agent', '/?caseRef=CASE-DEC', { width: 360 });
+    await page.locator('#amount').fill('1.005');
+    await page.keyboard.press('Enter');
+    await seeText(page.locator('#amount-hint'), 'EUR has 2 decimals at most.');
+    expect(await t.query(`SELECT 1 FROM credits WHERE case_ref = 'CASE-DEC'`)).toHaveLength(0);
+  });
+
+  it('reverses one of its own recent credits, with a reason', async () => {
+    const { page } = await signedIn('agent');
+    await page.getByRole('button', { name: 'Reverse' }).first().click();
+    await page.getByLabel('Why reverse it?').fill('Logged on the wrong case');
+    await page.getByRole('button', { name: 'Reverse' }).first().click();
+    await seeText(page.locator('ul.recent'), 'Reversed');
+    const reversed = await t.query(
+      `SELECT 1 FROM credit_reversals r JOIN credits c ON c.id = r.credit_id WHERE c.agent_id = $1`,
+      [people.agent.id],
+    );
+    expect(reversed).toHaveLength(1);
+  });
+
+  it('speaks Polish and Vietnamese, with money in the reader’s own format', async () => {
+    const polish = await signedIn('agent', '/?caseRef=CASE-PL', { locale: 'pl-PL', width: 360 });
+    await seeText(polish.page.locator('nav'), 'Przyznaj rekompensatę');
+    await seeText(polish.page.locator('.available'), /W ramach Twojej swobody przy tej rekompensacie: \d+,\d{2}\s€/);
+    await accessible(polish.page, 'agent (pl)');
+    await polish.page.getByLabel('Język').selectOption('vi');
+    await seeText(polish.page.locator('nav'), 'Tặng khoản thiện chí');
+    await shot(polish.page, 'agent-vi');
+  });
+});
+
+describe('leader', () => {
+  it('changes a limit, sees who set what and when, adds a reason, and reads limit fit with a chart', async () => {
+    const { page, errors } = await signedIn('leader');
+    await page.getByRole('link', { name: 'Roles and limits' }).click();
+    await page.getByLabel('EUR Per credit').fill('30.00');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await seeText(page.getByRole('status'), 'Saved as version 2.');
+    await seeText(page.locator('ol.history'), 'Version 2, set by Lee Park');
+    await page.getByLabel('Code').fill('loyalty_bonus');
+    await page.getByLabel('Label').fill('Loyalty bonus');
+    await page.getByRole('button', { name: 'Add' }).last().click();
+    await seeText(page.locator('table'), 'loyalty_bonus');
+    expect(await page.locator('.error').count()).toBe(0);
+    expect(
+      await t.query(`SELECT 1 FROM reasons WHERE code = 'loyalty_bonus' AND label = 'Loyalty bonus'`),
+    ).toHaveLength(1);
+    await seeText(page.locator('.fit'), 'Frontline · EUR');
+    await page.locator('.fit canvas').first().waitFor();
+    const [limits] = await t.query<{ per_credit: string }>(
+      `SELECT l.per_credit::text FROM roles r JOIN role_limits l ON l.role_id = r.id AND l.version = r.current_limits_version
+        WHERE r.id = $1`,
+      [roleId],
+    );
+    expect(limits.per_credit).toBe('3000');
+    await accessible(page, 'leader');
+    await shot(page, 'leader');
+    expect(errors).toEqual([]);
+  });
+});
+
+describe('finance', () => {
+  it('reads closed-month spend with its chart and the notShown line, downloads CSV, and reads the books', async () => {
+    const { page, errors } = await signedIn('finance');
+    await seeText(page.locator('table').first(), 'Not shown (groups too small to show on their own)');
+    expect(await page.locator('tr.not-shown td').first().textContent()).toBe('0');
+    await seeText(page.locator('table').first(), 'Total');
+    await page.locator('.chart canvas').first().waitFor();
+    const download = page.waitForEvent('download');
+    await page.getByRole('button', { name: 'Download CSV' }).click();
+    const file = await download;
+    expect(file.suggestedFilename()).toMatch(/^spend-\d{4}-\d{2}-\d{4}-\d{2}\.csv$/);
+    await page.getByLabel('Group by').selectOption('channel');
+    await page.getByLabel('Period').selectOption('quarter');
+    await page.getByRole('button', { name: 'Show' }).click();
+    await seeText(page.locator('table').first(), 'Chat');
+    await seeText(page.locator('section', { hasText: 'Journal' }), 'goodwill');
+    await accessible(page, 'finance');
+    await shot(page, 'finance');
+    expect(errors).toEqual([]);
+  });
+});
+
+describe('auditor', () => {
+  it('searches an agent’s credits under a banner saying each read is recorded, and it is', async () => {
+    const { page, errors } = await signedIn('auditor');
+    await seeText(page.locator('.banner'), 'Every search here is recorded in the audit log');
+    await page.getByLabel('Agent id').fill(people.agent.id);
+    await page.getByRole('button', { name: 'Search' }).click();
+    await seeText(page.locator('table'), 'CASE-4711');
+    const audited = await t.query(`SELECT 1 FROM audit_events WHERE actor_id = $1 AND action = 'credit.read'`, [
+      people.auditor.id,
+    ]);
+    expect(audited.length).toBeGreaterThan(0);
+    await accessible(page, 'auditor');
+    await shot(page, 'auditor');
+    expect(errors).toEqual([]);
+  });
+});
+
+describe('admin', () => {
+  it('creates a user, issues a token shown once with a copy button, a sign-in link, and reads the audit log', async () => {
+    const { page, errors } = await signedIn('admin');
+    await page.getByLabel('Name', { exact: true }).fill('Robin New');
+    await page.getByRole('button', { name: 'Add' }).first().click();
+    await seeText(page.locator('#user-panel'), 'Robin New');
+    await page.getByLabel('Label').fill('desk 7');
+    await page.getByRole('button', { name: 'New API token' }).click();
+    const shown = page.locator('.once input');
+    await shown.waitFor();
+    const token = await shown.inputValue();
+    expect(token).toMatch(/^lw_[\w-]{43}$/);
+    await page.getByRole('button', { name: 'Copy' }).click();
+    await seeText(page.getByRole('button', { name: 'Copied' }), 'Copied');
+    const [robin] = await t.query<{ id: string }>(`SELECT id FROM users WHERE display_name = 'Robin New'`);
+    expect((await t.as(token).get('/v1/me')).body.id).toBe(robin.id);
+    await page.getByRole('button', { name: 'New sign-in link' }).click();
+    await seeText(page.locator('.once'), 'Shown this once');
+    expect(await page.locator('.once input').inputValue()).toMatch(/\/sign-in#link=lw_/);
+    await seeText(page.locator('section', { hasText: 'Audit log' }), 'sign_in_link.issued');
+    await accessible(page, 'admin');
+    await shot(page, 'admin');
+    expect(errors).toEqual([]);
+  });
+});
+
+describe('every screen', () => {
+  it('has its sessions page, and signing out ends the session', async () => {
+    const person = await createUser(t, ['finance'], { displayName: 'Temp Person' });
+    const session = await signInWithLink(t, person.id);
+    const context = await browser.newContext({ locale: 'en-GB' });
+    const page = await context.newPage();
+    await page.goto(`${base}/#session=${session.token}`);
+    await page.getByRole('link', { name: 'My sessions' }).click();
+    await seeText(page.locator('main'), 'this one');
+    await accessible(page, 'sessions');
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await seeText(page.locator('#status'), 'You are not signed in.');
+    expect((await t.as(session.token).get('/v1/me')).status).toBe(401);
+    await accessible(page, 'signed out');
+    await page.goto(`${base}/sign-in`);
+    await seeText(page.locator('main'), 'Ask a Leeway admin for a sign-in link.');
+    await accessible(page, 'sign-in');
+  });
+});
