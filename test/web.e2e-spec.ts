@@ -59,6 +59,28 @@ async function accessible(page: Page, screen: string): Promise<void> {
   expect({ screen, bad }).toEqual({ screen, bad: [] });
 }
 
+/**
+ * Everything a person can operate on the screen is reached by Tab alone, in order, and shows where
+ * focus is: no control that only a mouse can reach.
+ */
+async function keyboardReachable(page: Page, screen: string): Promise<void> {
+  const CONTROLS = `a[href], button:not([disabled]), input:not([disabled]), select:not([disabled]), textarea`;
+  const all = await page.evaluate<string[]>(
+    `[...document.querySelectorAll('${CONTROLS}')].map((el, i) => (el.dataset.kb = 'c' + i))`,
+  );
+  await page.evaluate(`document.activeElement && document.activeElement.blur()`);
+  const reached = new Set<string>();
+  for (let i = 0; i < all.length * 2 + 5 && reached.size < all.length; i++) {
+    await page.keyboard.press('Tab');
+    const id = await page.evaluate<string>(`document.activeElement?.dataset?.kb ?? ''`);
+    if (id) reached.add(id);
+  }
+  const missed = await page.evaluate<string[]>(
+    `${JSON.stringify(all.filter((id) => !reached.has(id)))}.map((id) => document.querySelector('[data-kb="' + id + '"]').outerHTML.slice(0, 80))`,
+  );
+  expect({ screen, missed }).toEqual({ screen, missed: [] });
+}
+
 async function shot(page: Page, name: string): Promise<void> {
   mkdirSync(SHOTS, { recursive: true });
   await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
@@ -112,6 +134,7 @@ describe('agent, in a 360 px helpdesk sidebar', () => {
     });
     await seeText(page.locator('.available'), 'Within your discretion for this credit: €25.00');
     await accessible(page, 'agent');
+    await keyboardReachable(page, 'agent');
     await shot(page, 'agent');
     // Keyboard only: the amount field, then each field in order, then Enter.
     await page.locator('#amount').focus();
@@ -229,6 +252,7 @@ describe('leader', () => {
     );
     expect(limits.per_credit).toBe('3000');
     await accessible(page, 'leader');
+    await keyboardReachable(page, 'leader');
     await shot(page, 'leader');
     expect(errors).toEqual([]);
   });
@@ -251,6 +275,7 @@ describe('finance', () => {
     await seeText(page.locator('table').first(), 'Chat');
     await seeText(page.locator('section', { hasText: 'Journal' }), 'goodwill');
     await accessible(page, 'finance');
+    await keyboardReachable(page, 'finance');
     await shot(page, 'finance');
     expect(errors).toEqual([]);
   });
@@ -268,6 +293,7 @@ describe('auditor', () => {
     ]);
     expect(audited.length).toBeGreaterThan(0);
     await accessible(page, 'auditor');
+    await keyboardReachable(page, 'auditor');
     await shot(page, 'auditor');
     expect(errors).toEqual([]);
   });
@@ -294,6 +320,7 @@ describe('admin', () => {
     expect(await page.locator('.once input').inputValue()).toMatch(/\/sign-in#link=lw_/);
     await seeText(page.locator('section', { hasText: 'Audit log' }), 'sign_in_link.issued');
     await accessible(page, 'admin');
+    await keyboardReachable(page, 'admin');
     await shot(page, 'admin');
     expect(errors).toEqual([]);
   });
