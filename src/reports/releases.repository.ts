@@ -1,3 +1,5 @@
+import Cursor from 'pg-cursor';
+import type { PoolClient } from 'pg';
 import { EntityManager } from 'typeorm';
 import { ACCOUNTS } from '../credits/credit-kinds';
 import { Block, CellInput, KeyValues, ROLLUP_ORDER } from './release-rule';
@@ -25,6 +27,23 @@ const MONTH_ENTRIES = `
       FROM credit_reversals r JOIN credits c ON c.id = r.credit_id, bounds
      WHERE r.recorded_at >= bounds.lo AND r.recorded_at < bounds.hi
   )`;
+
+const BATCH = 5000;
+
+/**
+ * Runs a query inside the caller's transaction through a server-side cursor, handing over its rows
+ * a batch at a time (the transaction's connection: its SET LOCAL settings and snapshot apply).
+ */
+async function readInBatches<T>(m: EntityManager, sql: string, params: unknown[], each: (rows: T[]) => void) {
+  const client = (m.queryRunner as unknown as { databaseConnection?: PoolClient } | undefined)?.databaseConnection;
+  if (!client) throw new Error('readInBatches needs a transaction');
+  const cursor = client.query(new Cursor<T>(sql, params));
+  try {
+    for (let rows = await cursor.read(BATCH); rows.length > 0; rows = await cursor.read(BATCH)) each(rows);
+  } finally {
+    await cursor.close();
+  }
+}
 
 interface ShareRow {
   currency: string;
@@ -96,30 +115,19 @@ export const releasesRepository = {
    * and the gross amounts their postings moved (credits post within, overrun and amount one way,
    * reversals the other way; the invariant checks hold the postings to exactly that).
    */
+  /**
+   * The month's entries summed per cell and agent, read through a cursor in batches so that the
+   * process never holds the raw result: what stays in memory is one share per (cell, agent) and
+   * one journal line per (currency, account, agent).
+   */
   async month(m: EntityManager, month: MonthStart, timezone: string): Promise<MonthEntries> {
-    const rows: ShareRow[] = await m.query(
-      `${MONTH_ENTRIES}
-       SELECT currency, role_id, team_id, reason_code, kind, channel, agent_id,
-              count(*) FILTER (WHERE sign > 0)::int AS credits,
-              count(*) FILTER (WHERE sign < 0)::int AS reversals,
-              sum(sign * amount)::text AS amount,
-              sum(sign * within_discretion)::text AS within,
-              sum(sign * overrun)::text AS overrun,
-              sum(sign * (overrun > 0)::int)::int AS with_overrun,
-              coalesce(sum(within_discretion) FILTER (WHERE sign > 0), 0)::text AS credit_within,
-              coalesce(sum(overrun) FILTER (WHERE sign > 0), 0)::text AS credit_overrun,
-              coalesce(sum(amount) FILTER (WHERE sign > 0), 0)::text AS credit_amount,
-              coalesce(sum(within_discretion) FILTER (WHERE sign < 0), 0)::text AS reversed_within,
-              coalesce(sum(overrun) FILTER (WHERE sign < 0), 0)::text AS reversed_overrun,
-              coalesce(sum(amount) FILTER (WHERE sign < 0), 0)::text AS reversed_amount
-         FROM entries
-        GROUP BY currency, role_id, team_id, reason_code, kind, channel, agent_id`,
-      [month, timezone],
-    );
     const cells = new Map<string, Map<string, CellInput>>();
-    const journal: JournalLine[] = [];
+    const sides = new Map<
+      string,
+      { currency: string; account: string; agent_id: string; debit: bigint; credit: bigint }
+    >();
     let entries = 0;
-    for (const r of rows) {
+    const take = (r: ShareRow) => {
       entries += r.credits + r.reversals;
       const keys: KeyValues = {
         role: r.role_id,
@@ -142,15 +150,47 @@ export const releasesRepository = {
         overrun: BigInt(r.overrun),
         creditsWithOverrun: r.with_overrun,
       });
-      const line = (account: string, debit: string, credit: string) =>
-        journal.push({ currency: r.currency, account, agent_id: r.agent_id, debit, credit });
+      const line = (account: string, debit: string, credit: string) => {
+        const key = `${r.currency}\u0001${account}\u0001${r.agent_id}`;
+        let side = sides.get(key);
+        if (!side)
+          sides.set(key, (side = { currency: r.currency, account, agent_id: r.agent_id, debit: 0n, credit: 0n }));
+        side.debit += BigInt(debit);
+        side.credit += BigInt(credit);
+      };
       line(ACCOUNTS.within, r.credit_within, r.reversed_within);
       line(ACCOUNTS.overrun, r.credit_overrun, r.reversed_overrun);
       line(ACCOUNTS.owed, r.reversed_amount, r.credit_amount);
-    }
+    };
+    await readInBatches<ShareRow>(
+      m,
+      `${MONTH_ENTRIES}
+       SELECT currency, role_id, team_id, reason_code, kind, channel, agent_id,
+              count(*) FILTER (WHERE sign > 0)::int AS credits,
+              count(*) FILTER (WHERE sign < 0)::int AS reversals,
+              sum(sign * amount)::text AS amount,
+              sum(sign * within_discretion)::text AS within,
+              sum(sign * overrun)::text AS overrun,
+              sum(sign * (overrun > 0)::int)::int AS with_overrun,
+              coalesce(sum(within_discretion) FILTER (WHERE sign > 0), 0)::text AS credit_within,
+              coalesce(sum(overrun) FILTER (WHERE sign > 0), 0)::text AS credit_overrun,
+              coalesce(sum(amount) FILTER (WHERE sign > 0), 0)::text AS credit_amount,
+              coalesce(sum(within_discretion) FILTER (WHERE sign < 0), 0)::text AS reversed_within,
+              coalesce(sum(overrun) FILTER (WHERE sign < 0), 0)::text AS reversed_overrun,
+              coalesce(sum(amount) FILTER (WHERE sign < 0), 0)::text AS reversed_amount
+         FROM entries
+        GROUP BY currency, role_id, team_id, reason_code, kind, channel, agent_id`,
+      [month, timezone],
+      (batch) => batch.forEach(take),
+    );
     const byCurrency = new Map(
       [...cells].sort(([a], [b]) => (a < b ? -1 : 1)).map(([c, byCell]) => [c, [...byCell.values()]]),
     );
+    const journal: JournalLine[] = [...sides.values()].map((side) => ({
+      ...side,
+      debit: side.debit.toString(),
+      credit: side.credit.toString(),
+    }));
     return { byCurrency, journal, entries };
   },
 
