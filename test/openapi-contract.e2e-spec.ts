@@ -175,9 +175,11 @@ describe('the OpenAPI document', () => {
     });
   });
 
-  it('describes the bearer scheme as opaque tokens, not JWT', () => {
-    const schemes = Object.values(doc.components.securitySchemes as Record<string, Schema>);
-    expect(schemes).toEqual([expect.objectContaining({ type: 'http', scheme: 'bearer' })]);
+  it('describes the bearer schemes as opaque tokens, not JWT', () => {
+    const schemes = doc.components.securitySchemes as Record<string, Schema>;
+    // Tokens and sessions for the API; provisioning tokens for SCIM only.
+    expect(Object.keys(schemes).sort()).toEqual(['bearer', 'provisioning']);
+    for (const scheme of Object.values(schemes)) expect(scheme).toMatchObject({ type: 'http', scheme: 'bearer' });
     expect(JSON.stringify(doc)).not.toContain('bearerFormat');
   });
 
