@@ -406,6 +406,7 @@ describe('access lifecycle', () => {
         access: ['agent', 'leader'],
         role: { id: roleId, name: roleName },
         team: { id: teamId, name: teamName },
+        reversalWindowHours: 72,
       });
       // A change of role shows at once; removing the team shows null.
       const other = await createRole(t);

@@ -1,4 +1,5 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
+import { APP_CONFIG, AppConfig } from '../config/config';
 import { DataSource, EntityManager } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
 import { DomainError } from '../common/domain-error';
@@ -29,6 +30,7 @@ export class UsersService {
     private readonly dataSource: DataSource,
     private readonly audit: AuditService,
     private readonly tokens: TokensService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   async create(actor: Principal, dto: CreateUserDto): Promise<UserView> {
@@ -124,6 +126,7 @@ export class UsersService {
       access: principal.access,
       role: r.role_id ? { id: r.role_id, name: r.role_name as string } : null,
       team: r.team_id ? { id: r.team_id, name: r.team_name as string } : null,
+      reversalWindowHours: this.config.reversalWindowHours,
     };
   }
 

@@ -14,7 +14,10 @@ export default defineConfig({
     target: 'es2022',
     sourcemap: false,
     rollupOptions: {
-      input: { app: resolve(import.meta.dirname, 'index.html'), 'sign-in': resolve(import.meta.dirname, 'sign-in.html') },
+      input: {
+        app: resolve(import.meta.dirname, 'index.html'),
+        'sign-in': resolve(import.meta.dirname, 'sign-in.html'),
+      },
     },
   },
   logLevel: 'warn',

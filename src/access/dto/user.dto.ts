@@ -166,4 +166,10 @@ export class MeView {
   @ApiProperty({ enum: ACCESS_LEVELS, isArray: true }) access!: AccessLevel[];
   @ApiProperty({ type: NamedRef, nullable: true }) role!: NamedRef | null;
   @ApiProperty({ type: NamedRef, nullable: true }) team!: NamedRef | null;
+  @ApiProperty({
+    type: 'integer',
+    minimum: 0,
+    description: 'How many hours after recording an agent may reverse their own credit (LEEWAY_REVERSAL_WINDOW_HOURS)',
+  })
+  reversalWindowHours!: number;
 }

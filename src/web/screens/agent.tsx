@@ -289,8 +289,9 @@ function HeadroomView(props: { headroom: Headroom; money: (v: number | bigint) =
   );
 }
 
+/** Recent credits; those still inside the reversal window can be reversed, with a reason. */
 function Recent(props: { credits: Credit[]; onChange: () => void }) {
-  const { api, t, locale } = useApp();
+  const { api, t, locale, me } = useApp();
   const [reversing, setReversing] = useState<string | null>(null);
   const [why, setWhy] = useState('');
   const [busy, error, run] = useAction();
@@ -306,7 +307,8 @@ function Recent(props: { credits: Credit[]; onChange: () => void }) {
             </span>
             {c.reversedBy ? (
               <span class="muted"> · {t('agent.reversed')}</span>
-            ) : reversing === c.id ? (
+            ) : Date.parse(c.recordedAt) + me.reversalWindowHours * 3_600_000 <= Date.now() ? null : reversing ===
+              c.id ? (
               <form
                 class="inline"
                 onSubmit={(e) => {
