@@ -123,9 +123,13 @@ describe('through PgBouncer in transaction pooling mode (e2e, real /usr/sbin/pgb
       return rows;
     });
     expect(row).toEqual({ n: migrations.length, names: migrations.length });
-    // The migration lock was transaction-scoped: nothing holds it now.
+    // The migration lock was transaction-scoped: nothing holds it now. (Only this database's locks:
+    // other specs running meanwhile take advisory locks of their own in theirs.)
     const held = await withClient(directUrl(database), async (c) => {
-      const { rows } = await c.query(`SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory'`);
+      const { rows } = await c.query(
+        `SELECT count(*)::int AS n FROM pg_locks
+          WHERE locktype = 'advisory' AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`,
+      );
       return rows[0].n;
     });
     expect(held).toBe(0);
