@@ -5,6 +5,7 @@ import { QueueRollupChanges1763900000000 } from './1763900000000-queue-rollup-ch
 import { CreateMonthReleases1764600000000 } from './1764600000000-create-month-releases';
 import { DropReportRollups1764700000000 } from './1764700000000-drop-report-rollups';
 import { SignIn1764800000000 } from './1764800000000-sign-in';
+import { ScimBoundaries1764900000000 } from './1764900000000-scim-boundaries';
 
 /** Every migration, oldest first. Listed explicitly so the app, the CLI and the tests share one list. */
 export const migrations = [
@@ -15,4 +16,5 @@ export const migrations = [
   CreateMonthReleases1764600000000,
   DropReportRollups1764700000000,
   SignIn1764800000000,
+  ScimBoundaries1764900000000,
 ];

@@ -332,6 +332,118 @@ describe('Okta’s sequence', () => {
   });
 });
 
+describe('what provisioning may not do', () => {
+  it('sees only the users it provisioned or linked; links a Leeway user by reference, never an admin', async () => {
+    const local = await t.request('POST', '/v1/users', {
+      body: { displayName: 'Made in Leeway', access: ['agent'], externalRef: 'local.agent@example.com' },
+    });
+    const admin = await t.request('POST', '/v1/users', {
+      body: { displayName: 'Local Admin', access: ['admin'], externalRef: 'local.admin@example.com' },
+    });
+    const listed = await scim('GET', '/Users?count=1000');
+    const ids = listed.body.Resources.map((r: { id: string }) => r.id);
+    expect(ids).not.toContain(local.body.id);
+    expect(ids).not.toContain(admin.body.id);
+    expect((await scim('GET', `/Users/${admin.body.id}`)).status).toBe(404);
+    expect((await scim('DELETE', `/Users/${admin.body.id}`)).status).toBe(404);
+    expect(
+      (
+        await scim('PATCH', `/Users/${admin.body.id}`, {
+          schemas: [PATCH],
+          Operations: [{ op: 'replace', path: 'userName', value: 'mallory@example.com' }],
+        })
+      ).status,
+    ).toBe(404);
+    // The provider creates the agent: linked to the existing user, same id, same history.
+    const linked = await scim('POST', '/Users', { schemas: [USER], userName: 'local.agent@example.com', active: true });
+    expect(linked.status).toBe(201);
+    expect(linked.body.id).toBe(local.body.id);
+    // …but not the admin: an admin decides that in Leeway.
+    const refused = await scim('POST', '/Users', {
+      schemas: [USER],
+      userName: 'local.admin@example.com',
+      active: true,
+    });
+    expect(refused.status).toBe(409);
+    expect(await userRow(admin.body.id)).toMatchObject({
+      external_ref: 'local.admin@example.com',
+      active: true,
+      scim_user_name: null,
+    });
+    // A linked user given admin access in Leeway cannot be repointed by provisioning.
+    expect(
+      (await t.request('PATCH', `/v1/users/${local.body.id}`, { body: { access: ['agent', 'admin'] } })).status,
+    ).toBe(200);
+    const repoint = await scim('PATCH', `/Users/${local.body.id}`, {
+      schemas: [PATCH],
+      Operations: [{ op: 'replace', path: 'userName', value: 'mallory@example.com' }],
+    });
+    expect(repoint.status).toBe(400);
+    expect(repoint.body.scimType).toBe('mutability');
+    expect((await userRow(local.body.id)).external_ref).toBe('local.agent@example.com');
+  });
+
+  it('does not lift a deactivation made in Leeway, and moves no unlinked user between teams', async () => {
+    const made = await scim('POST', '/Users', {
+      schemas: [USER],
+      userName: `held-${randomUUID()}@example.com`,
+      active: true,
+    });
+    expect((await t.request('PATCH', `/v1/users/${made.body.id}`, { body: { active: false } })).status).toBe(200);
+    const back = await scim('PUT', `/Users/${made.body.id}`, {
+      schemas: [USER],
+      userName: made.body.userName,
+      active: true,
+    });
+    expect(back.status).toBe(200);
+    expect(back.body.active).toBe(false);
+    expect((await userRow(made.body.id)).active).toBe(false);
+    // An admin lifts it in Leeway; then the provider's word counts again.
+    expect((await t.request('PATCH', `/v1/users/${made.body.id}`, { body: { active: true } })).status).toBe(200);
+    const off = await scim('PATCH', `/Users/${made.body.id}`, {
+      schemas: [PATCH],
+      Operations: [{ op: 'replace', path: 'active', value: false }],
+    });
+    expect(off.body.active).toBe(false);
+
+    const outsider = await createUser(t, ['leader']);
+    const group = await scim('POST', '/Groups', {
+      schemas: [GROUP],
+      displayName: `Mixed ${randomUUID().slice(0, 6)}`,
+      members: [{ value: outsider.id }],
+    });
+    expect(group.status).toBe(201);
+    expect((await userRow(outsider.id)).team_id).toBeNull();
+    expect(group.body.members ?? []).toEqual([]);
+  });
+
+  it('gives a user provisioned again after a delete agent access only, and a reused address a new user', async () => {
+    const externalId = randomUUID();
+    const userName = `reused-${randomUUID()}@example.com`;
+    const first = await scim('POST', '/Users', { schemas: [USER], userName, externalId, active: true });
+    expect(
+      (await t.request('PATCH', `/v1/users/${first.body.id}`, { body: { access: ['leader', 'finance'] } })).status,
+    ).toBe(200);
+    expect((await scim('DELETE', `/Users/${first.body.id}`)).status).toBe(204);
+    expect((await userRow(first.body.id)).external_ref).toBeNull();
+    // The address goes to somebody else: a new user, not the old one's history and access.
+    const newcomer = await scim('POST', '/Users', {
+      schemas: [USER],
+      userName,
+      externalId: randomUUID(),
+      active: true,
+    });
+    expect(newcomer.status).toBe(201);
+    expect(newcomer.body.id).not.toBe(first.body.id);
+    expect((await userRow(newcomer.body.id)).access).toEqual(['agent']);
+    expect((await scim('DELETE', `/Users/${newcomer.body.id}`)).status).toBe(204);
+    // The same person (the provider's own id) comes back as the same user, with agent access.
+    const again = await scim('POST', '/Users', { schemas: [USER], userName, externalId, active: true });
+    expect(again.body.id).toBe(first.body.id);
+    expect(await userRow(first.body.id)).toMatchObject({ access: ['agent'], active: true, external_ref: userName });
+  });
+});
+
 describe('bad requests', () => {
   it('answer 400 in SCIM’s format and change nothing', async () => {
     const before = await t.tableDigests(['audit_events', 'provisioning_tokens']);

@@ -35,6 +35,17 @@ interface TeamRow {
   created_at: Date;
 }
 
+/** SCIM sees the users it provisioned or linked, never those managed in Leeway alone. */
+const LINKED = `u.scim_user_name IS NOT NULL AND u.scim_deleted_at IS NULL`;
+
+interface Provisioned {
+  displayName: string;
+  externalRef: string;
+  active: boolean;
+  userName: string;
+  externalId: string | null;
+}
+
 const USER_SELECT = `SELECT u.id, u.display_name, u.external_ref, u.active, u.scim_user_name, u.scim_external_id,
                             u.team_id, t.name AS team_name, u.created_at, u.updated_at
                        FROM users u LEFT JOIN teams t ON t.id = u.team_id`;
@@ -66,16 +77,13 @@ export class ScimService {
 
   async usersOut(resource: InstanceType<typeof SCIMMY.Resources.User>): Promise<Json | Json[]> {
     if (resource.id) {
-      const [row]: UserRow[] = await this.dataSource.query(
-        `${USER_SELECT} WHERE u.id = $1 AND u.scim_deleted_at IS NULL`,
-        [resource.id],
-      );
+      const [row]: UserRow[] = await this.dataSource.query(`${USER_SELECT} WHERE u.id = $1 AND ${LINKED}`, [
+        resource.id,
+      ]);
       if (!row) throw scimError(404, null, `Resource ${resource.id} not found`);
       return scimUser(row);
     }
-    const rows: UserRow[] = await this.dataSource.query(
-      `${USER_SELECT} WHERE u.scim_deleted_at IS NULL ORDER BY u.created_at, u.id`,
-    );
+    const rows: UserRow[] = await this.dataSource.query(`${USER_SELECT} WHERE ${LINKED} ORDER BY u.created_at, u.id`);
     const all = rows.map(scimUser);
     return resource.filter ? resource.filter.match(all) : all;
   }
@@ -96,51 +104,89 @@ export class ScimService {
       [instance.name?.givenName, instance.name?.familyName].filter(Boolean).join(' ') ||
       userName
     ).slice(0, 200);
-    const active = instance.active ?? true;
+    const next: Provisioned = { displayName, externalRef, active: instance.active ?? true, userName, externalId };
     const via = { via: 'scim', provisioningTokenId: tokenId };
     const id = await this.write(async (m) => {
-      if (!resource.id) {
-        // A person the provider deleted earlier comes back as the same user, with their history.
-        const [gone]: Array<{ id: string }> = await m.query(
-          `SELECT id FROM users WHERE scim_deleted_at IS NOT NULL AND (scim_user_name = $1 OR external_ref = $2) FOR UPDATE`,
-          [userName, externalRef],
-        );
-        if (!gone) {
-          const [made]: Array<{ id: string }> = await m.query(
-            `INSERT INTO users (display_name, access, external_ref, active, scim_user_name, scim_external_id)
-             VALUES ($1, ARRAY['agent'], $2, $3, $4, $5) RETURNING id`,
-            [displayName, externalRef, active, userName, externalId],
-          );
-          await this.audit.record(m, {
-            actorId: null,
-            action: 'user.created',
-            subjectType: 'user',
-            subjectId: made.id,
-            details: { displayName, access: ['agent'], externalRef, active, ...via },
-          });
-          return made.id;
-        }
-        return this.updateUser(m, gone.id, { displayName, externalRef, active, userName, externalId }, via, true);
+      if (resource.id) return this.updateUser(m, resource.id, next, via, 'update');
+      // The same person provisioned again after a delete, known by the provider's own immutable
+      // externalId (never by a reusable name), comes back as the same user with agent access only.
+      const [gone]: Array<{ id: string }> = externalId
+        ? await m.query(
+            `SELECT id FROM users WHERE scim_deleted_at IS NOT NULL AND scim_external_id = $1
+              ORDER BY scim_deleted_at DESC LIMIT 1 FOR UPDATE`,
+            [externalId],
+          )
+        : [];
+      if (gone) {
+        await m.query(`UPDATE users SET access = ARRAY['agent'], role_id = NULL, team_id = NULL WHERE id = $1`, [
+          gone.id,
+        ]);
+        return this.updateUser(m, gone.id, next, via, 'revive');
       }
-      return this.updateUser(m, resource.id, { displayName, externalRef, active, userName, externalId }, via, false);
+      // A user made in Leeway with this reference is linked, unless they hold admin access: then an
+      // admin decides in Leeway, and the provider gets a conflict.
+      const [local]: Array<{ id: string; access: string[] }> = await m.query(
+        `SELECT id, access FROM users WHERE external_ref = $1 AND scim_user_name IS NULL AND scim_deleted_at IS NULL
+          FOR UPDATE`,
+        [externalRef],
+      );
+      if (local) {
+        if (local.access.includes('admin'))
+          throw scimError(
+            409,
+            'uniqueness',
+            'A Leeway admin has this reference: an admin links or changes it in Leeway',
+          );
+        return this.updateUser(m, local.id, next, via, 'link');
+      }
+      const [made]: Array<{ id: string }> = await m.query(
+        `INSERT INTO users (display_name, access, external_ref, active, scim_user_name, scim_external_id)
+         VALUES ($1, ARRAY['agent'], $2, $3, $4, $5) RETURNING id`,
+        [displayName, externalRef, next.active, userName, externalId],
+      );
+      await this.audit.record(m, {
+        actorId: null,
+        action: 'user.created',
+        subjectType: 'user',
+        subjectId: made.id,
+        details: { displayName, access: ['agent'], externalRef, active: next.active, ...via },
+      });
+      return made.id;
     });
     const [row]: UserRow[] = await this.dataSource.query(`${USER_SELECT} WHERE u.id = $1`, [id]);
     return scimUser(row);
   }
 
+  /**
+   * Applies what the provider says of a user SCIM manages ('update'), one it links ('link': made in
+   * Leeway, not yet provisioned) or one it provisions again ('revive': deleted earlier).
+   */
   private async updateUser(
     m: EntityManager,
     id: string,
-    next: { displayName: string; externalRef: string; active: boolean; userName: string; externalId: string | null },
+    wanted: Provisioned,
     via: Record<string, string>,
-    revived: boolean,
+    how: 'update' | 'link' | 'revive',
   ): Promise<string> {
-    const [before]: Array<{ display_name: string; external_ref: string | null; active: boolean }> = await m.query(
-      `SELECT display_name, external_ref, active FROM users
-        WHERE id = $1 AND (scim_deleted_at IS NULL OR $2) FOR UPDATE`,
-      [id, revived],
+    const scope =
+      how === 'update' ? LINKED : how === 'link' ? 'u.scim_user_name IS NULL' : 'u.scim_deleted_at IS NOT NULL';
+    const [before]: Array<{
+      display_name: string;
+      external_ref: string | null;
+      active: boolean;
+      access: string[];
+      deactivated_in_leeway: boolean;
+    }> = await m.query(
+      `SELECT display_name, external_ref, active, access, deactivated_in_leeway FROM users u
+        WHERE id = $1 AND ${scope} FOR UPDATE`,
+      [id],
     );
     if (!before) throw scimError(404, null, `Resource ${id} not found`);
+    // Who signs in as an admin is decided in Leeway: provisioning cannot repoint an admin.
+    if (before.access.includes('admin') && before.external_ref !== wanted.externalRef)
+      throw scimError(400, 'mutability', "An admin's reference is changed in Leeway, not by provisioning");
+    // A deactivation made in Leeway holds until an admin lifts it there.
+    const next = before.deactivated_in_leeway ? { ...wanted, active: false } : wanted;
     await m.query(
       `UPDATE users SET display_name = $2, external_ref = $3, active = $4, scim_user_name = $5, scim_external_id = $6,
                         scim_deleted_at = NULL, updated_at = now()
@@ -153,6 +199,7 @@ export class ScimService {
     if (before.external_ref !== next.externalRef)
       changes.externalRef = { from: before.external_ref, to: next.externalRef };
     if (before.active !== next.active) changes.active = { from: before.active, to: next.active };
+    const context = { ...(how === 'update' ? {} : { [how === 'link' ? 'linked' : 'provisionedAgain']: true }), ...via };
     if (before.active && !next.active) {
       const revoked = await this.tokens.revokeEverything(m, id);
       await this.audit.record(m, {
@@ -160,36 +207,52 @@ export class ScimService {
         action: 'user.deprovisioned',
         subjectType: 'user',
         subjectId: id,
-        details: { ...changes, revoked, ...via },
+        details: { ...changes, revoked, ...context },
       });
-    } else if (Object.keys(changes).length > 0 || revived) {
+    } else if (Object.keys(changes).length > 0 || how !== 'update') {
       await this.audit.record(m, {
         actorId: null,
         action: 'user.changed',
         subjectType: 'user',
         subjectId: id,
-        details: { ...changes, ...(revived ? { provisionedAgain: true } : {}), ...via },
+        details: { ...changes, ...context },
       });
     }
     return id;
   }
 
-  /** DELETE: deactivated, every way in ended, and no longer listed by SCIM; the ledger keeps its history. */
+  /**
+   * DELETE: deactivated, every way in ended, no longer listed by SCIM; the ledger keeps its history.
+   * Its names are freed (a reused address is a new person); the provider's immutable id stays, so the
+   * same person provisioned again is recognised.
+   */
   async userGone(id: string, tokenId: string): Promise<void> {
     await this.dataSource.transaction(async (m) => {
-      const [row]: Array<{ active: boolean }> = await m.query(
-        `SELECT active FROM users WHERE id = $1 AND scim_deleted_at IS NULL FOR UPDATE`,
+      const [row]: Array<{ active: boolean; external_ref: string | null }> = await m.query(
+        `SELECT active, external_ref FROM users u WHERE id = $1 AND ${LINKED} FOR UPDATE`,
         [id],
       );
       if (!row) throw scimError(404, null, `Resource ${id} not found`);
-      await m.query(`UPDATE users SET active = false, scim_deleted_at = now(), updated_at = now() WHERE id = $1`, [id]);
+      await m.query(
+        `UPDATE users SET active = false, scim_deleted_at = now(), external_ref = NULL, scim_user_name = NULL,
+                          updated_at = now()
+          WHERE id = $1`,
+        [id],
+      );
       const revoked = await this.tokens.revokeEverything(m, id);
       await this.audit.record(m, {
         actorId: null,
         action: 'user.deprovisioned',
         subjectType: 'user',
         subjectId: id,
-        details: { deleted: true, wasActive: row.active, revoked, via: 'scim', provisioningTokenId: tokenId },
+        details: {
+          deleted: true,
+          wasActive: row.active,
+          externalRef: row.external_ref,
+          revoked,
+          via: 'scim',
+          provisioningTokenId: tokenId,
+        },
       });
     });
   }
@@ -204,8 +267,8 @@ export class ScimService {
     );
     if (resource.id && teams.length === 0) throw scimError(404, null, `Resource ${resource.id} not found`);
     const members: Array<{ team_id: string; id: string; display_name: string }> = await this.dataSource.query(
-      `SELECT team_id, id, display_name FROM users
-        WHERE team_id = ANY($1::uuid[]) AND scim_deleted_at IS NULL ORDER BY display_name, id`,
+      `SELECT team_id, id, display_name FROM users u
+        WHERE team_id = ANY($1::uuid[]) AND ${LINKED} ORDER BY display_name, id`,
       [teams.map((t) => t.id)],
     );
     const all = teams.map((t) =>
@@ -260,13 +323,14 @@ export class ScimService {
       // the provider names but never provisioned here are skipped.
       const left: Array<{ id: string }> = await changedRows(
         m,
-        `UPDATE users SET team_id = NULL, updated_at = now() WHERE team_id = $1 AND NOT (id = ANY($2::uuid[])) RETURNING id`,
+        `UPDATE users u SET team_id = NULL, updated_at = now()
+          WHERE team_id = $1 AND NOT (id = ANY($2::uuid[])) AND ${LINKED} RETURNING id`,
         [teamId, wanted],
       );
       const joined: Array<{ id: string }> = await changedRows(
         m,
-        `UPDATE users SET team_id = $1, updated_at = now()
-          WHERE id = ANY($2::uuid[]) AND team_id IS DISTINCT FROM $1 AND scim_deleted_at IS NULL RETURNING id`,
+        `UPDATE users u SET team_id = $1, updated_at = now()
+          WHERE id = ANY($2::uuid[]) AND team_id IS DISTINCT FROM $1 AND ${LINKED} RETURNING id`,
         [teamId, wanted],
       );
       if (left.length + joined.length > 0)
@@ -293,7 +357,7 @@ export class ScimService {
       if (found.length === 0) throw scimError(404, null, `Resource ${id} not found`);
       const left: Array<{ id: string }> = await changedRows(
         m,
-        `UPDATE users SET team_id = NULL, updated_at = now() WHERE team_id = $1 RETURNING id`,
+        `UPDATE users u SET team_id = NULL, updated_at = now() WHERE team_id = $1 AND ${LINKED} RETURNING id`,
         [id],
       );
       await this.audit.record(m, {
