@@ -1,4 +1,5 @@
 import { TokenUsage } from '../src/access/token-usage';
+import { loadConfig } from '../src/config/config';
 import { createUser, signInWithLink } from './factories';
 import { TestApp } from './support/app';
 import { CookieClient, OidcProvider, signInThroughProvider, startOidcProvider } from './support/oidc';
@@ -13,8 +14,11 @@ const ACCOUNTS = {
   alice: { email: 'alice@example.com', email_verified: true, name: 'Alice' },
   bob: { email: 'bob@example.com', email_verified: true },
   carol: { email: 'carol@example.com', email_verified: false },
-  dave: { email: 'dave@example.com' },
+  dave: { email: 'dave@example.com', email_verified: true },
   erin: {},
+  // Entra ID's way: an address, never said to be verified.
+  frank: { email: 'frank@example.com' },
+  twin: { email: 'Twin@Example.com', email_verified: true },
 };
 
 let t: TestApp;
@@ -22,6 +26,7 @@ let provider: OidcProvider;
 let base: string;
 let alice: { id: string };
 let dave: { id: string };
+let subPort: number;
 
 async function userWithRef(externalRef: string, access: string[] = ['agent']): Promise<{ id: string }> {
   const res = await t.request('POST', '/v1/users', { body: { displayName: externalRef, access, externalRef } });
@@ -41,13 +46,21 @@ const sessionFrom = (location: string | null) => /#session=(lw_[A-Za-z0-9_-]+)$/
 
 beforeAll(async () => {
   const port = await freePort();
+  subPort = await freePort();
   base = `http://127.0.0.1:${port}`;
-  provider = await startOidcProvider({ redirectUris: [`${base}/auth/oidc/callback`], accounts: ACCOUNTS });
+  provider = await startOidcProvider({
+    redirectUris: [`${base}/auth/oidc/callback`, `http://127.0.0.1:${subPort}/auth/oidc/callback`],
+    accounts: ACCOUNTS,
+  });
   t = await TestApp.start({ oidc: { issuer: provider.issuer, clientId: 'leeway', claim: 'email' } });
   await t.listen(port);
   // Email addresses match whatever their case.
   alice = await userWithRef('Alice@Example.com');
   await userWithRef('carol@example.com');
+  await userWithRef('frank@example.com');
+  // Two references differing only in case: signing in as either is refused, not guessed.
+  await userWithRef('twin@example.com');
+  await userWithRef('TWIN@example.com');
   dave = await userWithRef('dave@example.com');
   expect((await t.request('PATCH', `/v1/users/${dave.id}`, { body: { active: false } })).status).toBe(200);
 });
@@ -107,7 +120,9 @@ describe('OpenID Connect sign-in (authorization code with PKCE)', () => {
   it.each([
     ['bob', 403, 'Leeway does not know you yet', 'bob@example.com', 'unknown'],
     ['dave', 403, 'Your Leeway access has ended', 'dave@example.com', 'deactivated'],
-    ['carol', 403, 'Your email address is not verified', 'not verified', null],
+    ['carol', 403, 'Your email address is not verified', 'does not say this address is verified', null],
+    ['frank', 403, 'Your email address is not verified', 'does not say this address is verified', null],
+    ['twin', 403, 'Leeway cannot tell which user you are', 'in different cases', null],
     ['erin', 403, 'Your identity provider did not say who you are', '"email" claim', null],
   ])(
     'refuses %s with a clear page (%i) and creates nobody and no session',
@@ -133,6 +148,28 @@ describe('OpenID Connect sign-in (authorization code with PKCE)', () => {
       }
     },
   );
+
+  it('matches by sub by default: the provider’s stable id, whatever the address says', async () => {
+    const bySub = await TestApp.start({
+      oidc: { issuer: provider.issuer, clientId: 'leeway', claim: 'sub' },
+    });
+    try {
+      const subBase = await bySub.listen(subPort);
+      expect(loadConfig({ LEEWAY_OIDC_ISSUER: provider.issuer, LEEWAY_OIDC_CLIENT_ID: 'leeway' }).oidc!.claim).toBe(
+        'sub',
+      );
+      const made = await bySub.request('POST', '/v1/users', {
+        body: { displayName: 'Frank', access: ['agent'], externalRef: 'frank' },
+      });
+      // Frank's address is unverified, which does not matter here: his sub is his.
+      const { answer } = await signInThroughProvider(new CookieClient(), subBase, 'frank');
+      expect(answer.status).toBe(303);
+      const token = sessionFrom(answer.headers.get('location'));
+      expect((await bySub.as(token!).get('/v1/me')).body.id).toBe(made.body.id);
+    } finally {
+      await bySub.close();
+    }
+  });
 
   it('refuses a replayed answer: each attempt works once', async () => {
     const client = new CookieClient();

@@ -203,7 +203,7 @@ function oidc(env: Env): OidcConfig | undefined {
   const issuer = env.LEEWAY_OIDC_ISSUER?.trim();
   const clientId = env.LEEWAY_OIDC_CLIENT_ID?.trim();
   const clientSecret = env.LEEWAY_OIDC_CLIENT_SECRET?.trim() || undefined;
-  const claim = env.LEEWAY_OIDC_CLAIM?.trim() || 'email';
+  const claim = env.LEEWAY_OIDC_CLAIM?.trim() || 'sub';
   if (!issuer) {
     for (const name of ['LEEWAY_OIDC_CLIENT_ID', 'LEEWAY_OIDC_CLIENT_SECRET', 'LEEWAY_OIDC_CLAIM'])
       if (env[name]?.trim()) throw new ConfigError(name, 'is set without LEEWAY_OIDC_ISSUER');

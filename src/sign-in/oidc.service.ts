@@ -177,19 +177,27 @@ export class OidcService {
         `Its answer has no "${claim}" claim, which Leeway matches to its users. An administrator can fix this in the provider's settings.`,
       );
     }
-    if (claim === 'email' && claims.email_verified === false) {
+    // Only an address the provider vouches for: some providers let people set their own (Entra ID's
+    // `email` is one, and never says it is verified), which would let anyone claim anyone's account.
+    if (claim === 'email' && claims.email_verified !== true) {
       return refuse(
         'Your email address is not verified',
-        'Your identity provider says this address is not verified, so Leeway cannot match it to a user.',
+        'Your identity provider does not say this address is verified, so Leeway cannot match it to a user. An administrator can match people by their sub claim instead (LEEWAY_OIDC_CLAIM=sub).',
       );
     }
     return this.dataSource.transaction(async (m) => {
       const users: Array<{ id: string; active: boolean }> = await m.query(
         claim === 'email'
-          ? `SELECT id, active FROM users WHERE lower(external_ref) = lower($1) ORDER BY active DESC LIMIT 1`
+          ? `SELECT id, active FROM users WHERE lower(external_ref) = lower($1) LIMIT 2`
           : `SELECT id, active FROM users WHERE external_ref = $1`,
         [value],
       );
+      // Two users whose references differ only in case: nobody is picked at random.
+      if (users.length > 1)
+        return refuse(
+          'Leeway cannot tell which user you are',
+          `Two Leeway users have ${value} as their external reference, in different cases. Ask a Leeway admin to fix one of them.`,
+        );
       const user = users[0];
       if (!user || !user.active) {
         await this.audit.record(m, {
