@@ -72,6 +72,19 @@ it('signs a person in through the identity provider’s login page, and out agai
   expect(open).toHaveLength(0);
 });
 
+it('a link with someone else’s session in it signs nobody in (login forgery)', async () => {
+  const attacker = await createUser(t, ['agent'], { displayName: 'Mallory' });
+  const stolen = (await t.request('POST', `/v1/users/${attacker.id}/sign-in-links`)).body.url.split('#link=')[1];
+  const session = (await t.request('POST', '/v1/sessions', { token: null, body: { link: stolen } })).body.token;
+  for (const forged of [`${base}/#session=${session}`, `${base}/?signin=guess#session=${session}`]) {
+    const page = await (await browser.newContext()).newPage();
+    await page.goto(forged);
+    await seeText(page.locator('#status'), 'You are not signed in.');
+    expect(page.url()).not.toContain('session=');
+    expect(await page.locator('#who').count()).toBe(0);
+  }
+});
+
 it('a person unknown to Leeway sees why, in plain words', async () => {
   const page = await (await browser.newContext()).newPage();
   await page.goto(`${base}/auth/oidc/start`);

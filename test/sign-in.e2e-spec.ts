@@ -96,10 +96,10 @@ describe('OpenID Connect sign-in (authorization code with PKCE)', () => {
 
   it('signs a known person in: a session token in the fragment of the page they asked for', async () => {
     const before = await sessionsOf(alice.id);
-    const { answer } = await signInThroughProvider(new CookieClient(), base, 'alice', '/reports?x=1');
+    const { answer } = await signInThroughProvider(new CookieClient(), base, 'alice', '/?caseRef=C-7&signin=m');
     expect(answer.status).toBe(303);
     const location = answer.headers.get('location')!;
-    expect(location.startsWith(`${base}/reports?x=1#session=lw_`)).toBe(true);
+    expect(location.startsWith(`${base}/?caseRef=C-7&signin=m#session=lw_`)).toBe(true);
     const token = sessionFrom(location)!;
     const me = await t.as(token).get('/v1/me');
     expect(me.status).toBe(200);
@@ -243,8 +243,15 @@ describe('OpenID Connect sign-in (authorization code with PKCE)', () => {
     expect(page).not.toContain('<b>no</b>');
   });
 
-  it('only ever returns to a path on this service', async () => {
-    for (const evil of ['//evil.example/x', 'https://evil.example/', '/\\evil.example', 'javascript:alert(1)']) {
+  it('only ever returns to the app on this service', async () => {
+    for (const evil of [
+      '//evil.example/x',
+      'https://evil.example/',
+      '/\\evil.example',
+      'javascript:alert(1)',
+      '/docs',
+      '/v1/me',
+    ]) {
       const { answer } = await signInThroughProvider(new CookieClient(), base, 'alice', evil);
       expect(answer.status).toBe(303);
       expect(answer.headers.get('location')!.startsWith(`${base}/#session=`)).toBe(true);

@@ -1,6 +1,6 @@
 import { createServer, Server } from 'node:http';
 import { Browser } from 'playwright-core';
-import { createUser, signInWithLink } from './factories';
+import { createUser } from './factories';
 import { TestApp } from './support/app';
 import { launchChromium } from './support/browser';
 
@@ -48,13 +48,16 @@ afterAll(async () => {
 
 it('loads in a sidebar on an allowed helpdesk, prefilled for the ticket, and is refused elsewhere', async () => {
   const agent = await createUser(t, ['agent'], { displayName: 'Sidebar Agent' });
-  const session = await signInWithLink(t, agent.id);
-  const frameUrl = `${base}/?caseRef=T-100&channel=email#session=${session.token}`;
+  // The sidebar opens the sign-in page, asking to come back to the ticket; the agent clicks once.
+  const link = await t.request('POST', `/v1/users/${agent.id}/sign-in-links`);
+  const secret = link.body.url.split('#link=')[1];
+  const frameUrl = `${base}/sign-in?returnTo=${encodeURIComponent('/?caseRef=T-100&channel=email')}#link=${secret}`;
 
   // Allowed: the page from the listed origin.
   const page = await browser.newPage();
   await page.goto(await helpdesk(frameUrl, allowedPort));
   const frame = page.frameLocator('#sidebar');
+  await frame.getByRole('button', { name: 'Sign in' }).click();
   await frame.locator('#who').filter({ hasText: 'Sidebar Agent' }).waitFor({ timeout: 15_000 });
   expect(await frame.getByLabel('Case').inputValue()).toBe('T-100');
 

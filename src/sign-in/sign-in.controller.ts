@@ -130,9 +130,12 @@ function page(reply: FastifyReply, outcome: Refusal): void {
   reply.send(refusalPage(outcome.title, outcome.paragraphs));
 }
 
-/** Only a path on this service: never another origin (`//evil.example`, `https://…`, `/\\evil`). */
+/**
+ * Back to the app only (`/`, with a query such as a helpdesk's `?caseRef=`): never another origin,
+ * and never a page that would not take the session out of the address bar.
+ */
 export function safeReturn(raw: string | undefined): string {
-  if (!raw || !/^\/(?![/\\])[^\s#]*$/.test(raw) || raw.length > 500) return '/';
+  if (!raw || !/^\/(\?[^\s#]*)?$/.test(raw) || raw.length > 500) return '/';
   return raw;
 }
 

@@ -2,7 +2,7 @@ import { render } from 'preact';
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { Api, ApiError, Schemas } from './api/client';
 import { initialLanguage, translator } from './app/i18n';
-import { takeReturn } from './app/session';
+import { markedReturn, pendingMark, safeReturn, takeReturn } from './app/session';
 import './styles.css';
 
 /**
@@ -16,17 +16,23 @@ function SignIn() {
   const [link] = useState(() => new URLSearchParams(location.hash.slice(1)).get('link'));
   const [options, setOptions] = useState<Schemas['SignInOptionsView'] | null>(null);
   const [status, setStatus] = useState('');
-  const [returnTo] = useState(takeReturn);
+  // Back to where the person came from: the app's own note, or ?returnTo= (a helpdesk's sidebar link).
+  const [returnTo] = useState(() => {
+    const asked = new URLSearchParams(location.search).get('returnTo');
+    const remembered = takeReturn();
+    return asked ? safeReturn(asked) : remembered;
+  });
+  const [mark] = useState(pendingMark);
   useEffect(() => {
     document.documentElement.lang = initialLanguage();
-    if (link) history.replaceState(null, '', location.pathname);
+    if (link) history.replaceState(null, '', location.pathname + location.search);
     else void api.get<Schemas['SignInOptionsView']>('/v1/sign-in').then(setOptions);
   }, []);
   const useLink = async () => {
     setStatus(t('signIn.signingIn'));
     try {
       const session = await api.post<Schemas['StartedSessionView']>('/v1/sessions', { link });
-      location.replace(`${returnTo}#session=${session.token}`);
+      location.replace(`${markedReturn(returnTo, mark)}#session=${session.token}`);
     } catch (e) {
       setStatus(t('signIn.failed', { detail: e instanceof ApiError ? e.detail : String(e) }));
     }
@@ -43,7 +49,9 @@ function SignIn() {
         </>
       ) : options?.oidc ? (
         <p>
-          <a href={`${options.oidcStartPath}?returnTo=${encodeURIComponent(returnTo)}`}>{t('signIn.withProvider')}</a>
+          <a href={`${options.oidcStartPath}?returnTo=${encodeURIComponent(markedReturn(returnTo, mark))}`}>
+            {t('signIn.withProvider')}
+          </a>
         </p>
       ) : (
         options && <p>{t('signIn.askAdmin')}</p>
