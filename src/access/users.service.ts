@@ -83,7 +83,8 @@ export class UsersService {
       // reactivating them later does not bring any of them back.
       const revoked = changes.active && !saved.active ? await this.tokens.revokeEverything(m, id) : undefined;
       // An admin's deactivation holds until an admin lifts it: provisioning cannot switch them back on.
-      if (changes.active) await m.query(`UPDATE users SET deactivated_in_leeway = $2 WHERE id = $1`, [id, !saved.active]);
+      if (changes.active)
+        await m.query(`UPDATE users SET deactivated_in_leeway = $2 WHERE id = $1`, [id, !saved.active]);
       await this.audit.record(m, {
         actorId: actor.id,
         action: 'user.changed',

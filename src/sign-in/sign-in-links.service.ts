@@ -61,7 +61,15 @@ export class SignInLinksService {
     return this.dataSource.transaction(async (m) => {
       await m.query(`SELECT pg_advisory_xact_lock(hashtext('leeway.bootstrap'))`);
       if (await adminExists(m)) return null;
-      return this.insert(m, null, null);
+      const link = await this.insert(m, null, null);
+      await this.audit.record(m, {
+        actorId: null,
+        action: 'sign_in_link.issued',
+        subjectType: 'user',
+        subjectId: null,
+        details: { firstAdmin: true, linkId: link.id, expiresAt: link.expiresAt },
+      });
+      return link;
     });
   }
 
@@ -114,6 +122,11 @@ export class SignInLinksService {
       );
     const [user]: Array<{ id: string }> = await m.query(
       `INSERT INTO users (display_name, access) VALUES ('Admin', ARRAY['admin']) RETURNING id`,
+    );
+    // The other first-admin links printed meanwhile (by other processes) end here, for good.
+    await m.query(
+      `UPDATE sign_in_links SET expires_at = now() WHERE user_id IS NULL AND used_at IS NULL AND id <> $1`,
+      [linkId],
     );
     await this.audit.record(m, {
       actorId: null,

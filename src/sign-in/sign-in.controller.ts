@@ -45,7 +45,11 @@ export class SignInController {
   })
   @ApiResponse({ status: 503, description: 'The identity provider cannot be reached', content: PAGE })
   @ApiProblems(404)
-  async start(@Query('returnTo') returnTo: string | undefined, @Res() reply: FastifyReply): Promise<void> {
+  async start(
+    @Query('returnTo') returnTo: string | undefined,
+    @Req() request: FastifyRequest,
+    @Res() reply: FastifyReply,
+  ): Promise<void> {
     if (!this.oidc.enabled)
       throw new DomainError(
         'NOT_FOUND',
@@ -54,7 +58,7 @@ export class SignInController {
     const outcome = await this.oidc.start(safeReturn(returnTo));
     if ('ok' in outcome) return page(reply, outcome);
     reply
-      .header('set-cookie', this.cookie(outcome.browser, 600))
+      .header('set-cookie', this.cookie(request, outcome.browser, 600))
       .header('cache-control', 'no-store')
       .redirect(outcome.location, 302);
   }
@@ -79,7 +83,7 @@ export class SignInController {
       readCookie(request.headers.cookie, BROWSER_COOKIE),
       userAgent(request),
     );
-    reply.header('set-cookie', this.cookie('', 0)).header('cache-control', 'no-store');
+    reply.header('set-cookie', this.cookie(request, '', 0)).header('cache-control', 'no-store');
     if (outcome.ok) return void reply.redirect(this.site.to(outcome.redirect), 303);
     page(reply, outcome);
   }
@@ -119,8 +123,9 @@ export class SignInController {
     return this.links.issue(me.id, id);
   }
 
-  private cookie(value: string, maxAge: number): string {
-    const secure = this.site.base.startsWith('https:') ? '; Secure' : '';
+  /** Secure whenever the browser reached the service over https (directly or through a trusted proxy). */
+  private cookie(request: FastifyRequest, value: string, maxAge: number): string {
+    const secure = request.protocol === 'https' || this.site.base.startsWith('https:') ? '; Secure' : '';
     return `${BROWSER_COOKIE}=${value}; Path=/auth/oidc; Max-Age=${maxAge}; HttpOnly; SameSite=Lax${secure}`;
   }
 }
