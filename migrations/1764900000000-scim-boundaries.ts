@@ -9,7 +9,9 @@ export class ScimBoundaries1764900000000 implements MigrationInterface {
 
   async up(q: QueryRunner): Promise<void> {
     await q.query(`ALTER TABLE users ADD COLUMN deactivated_in_leeway boolean NOT NULL DEFAULT false`);
-    await q.query(`CREATE INDEX users_scim_external_id_idx ON users (scim_external_id) WHERE scim_external_id IS NOT NULL`);
+    await q.query(
+      `CREATE INDEX users_scim_external_id_idx ON users (scim_external_id) WHERE scim_external_id IS NOT NULL`,
+    );
   }
 
   async down(q: QueryRunner): Promise<void> {
