@@ -200,22 +200,15 @@ export class ScimService {
       changes.externalRef = { from: before.external_ref, to: next.externalRef };
     if (before.active !== next.active) changes.active = { from: before.active, to: next.active };
     const context = { ...(how === 'update' ? {} : { [how === 'link' ? 'linked' : 'provisionedAgain']: true }), ...via };
-    if (before.active && !next.active) {
-      const revoked = await this.tokens.revokeEverything(m, id);
+    const deprovisioned = before.active && !next.active;
+    if (deprovisioned || Object.keys(changes).length > 0 || how !== 'update') {
+      const revoked = deprovisioned ? { revoked: await this.tokens.revokeEverything(m, id) } : {};
       await this.audit.record(m, {
         actorId: null,
-        action: 'user.deprovisioned',
+        action: deprovisioned ? 'user.deprovisioned' : 'user.changed',
         subjectType: 'user',
         subjectId: id,
-        details: { ...changes, revoked, ...context },
-      });
-    } else if (Object.keys(changes).length > 0 || how !== 'update') {
-      await this.audit.record(m, {
-        actorId: null,
-        action: 'user.changed',
-        subjectType: 'user',
-        subjectId: id,
-        details: { ...changes, ...context },
+        details: { ...changes, ...revoked, ...context },
       });
     }
     return id;

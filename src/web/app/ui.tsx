@@ -90,19 +90,46 @@ export function Table<T>(props: { caption: string; columns: Column<T>[]; rows: T
 }
 
 /** Runs an async action, keeping its error for display and a busy flag for the button. */
-export function useAction(): [boolean, unknown, (work: () => Promise<void>) => Promise<void>] {
+export function useAction(): [boolean, unknown, (work: () => Promise<unknown>) => Promise<boolean>] {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
-  const run = async (work: () => Promise<void>) => {
+  /** True when the work succeeded; its error is kept for display otherwise. */
+  const run = async (work: () => Promise<unknown>) => {
     setBusy(true);
     setError(null);
     try {
       await work();
+      return true;
     } catch (e) {
       setError(e);
+      return false;
     } finally {
       setBusy(false);
     }
   };
   return [busy, error, run];
+}
+
+/** A one-field form that adds something by its name (a team, a job role). */
+export function AddByName(props: { label: string; busy: boolean; onAdd: (name: string) => Promise<boolean> }) {
+  const { t } = useApp();
+  const [name, setName] = useState('');
+  return (
+    <form
+      class="inline"
+      onSubmit={(e) => {
+        e.preventDefault();
+        // Kept on failure, so the person can correct it.
+        void props.onAdd(name.trim()).then((added) => added && setName(''));
+      }}
+    >
+      <label>
+        {props.label}
+        <input required value={name} onInput={(e) => setName((e.target as HTMLInputElement).value)} />
+      </label>
+      <button type="submit" disabled={props.busy || !name.trim()}>
+        {t('app.add')}
+      </button>
+    </form>
+  );
 }

@@ -2,7 +2,7 @@ import { useEffect, useState } from 'preact/hooks';
 import type { Schemas } from '../api/client';
 import { formatDate, useApp } from '../app/context';
 import type { MessageKey } from '../app/i18n-en';
-import { ErrorNote, Section, ShownOnce, Table, useAction } from '../app/ui';
+import { AddByName, ErrorNote, Section, ShownOnce, Table, useAction } from '../app/ui';
 
 type User = Schemas['UserView'];
 type Access = User['access'][number];
@@ -234,7 +234,6 @@ function UserPanel(props: { user: User; onChange: () => Promise<void> }) {
 
 function Teams(props: { teams: Schemas['TeamView'][]; onChange: () => Promise<void> }) {
   const { api, t } = useApp();
-  const [name, setName] = useState('');
   const [busy, error, run] = useAction();
   return (
     <Section title={t('admin.teams')}>
@@ -243,23 +242,11 @@ function Teams(props: { teams: Schemas['TeamView'][]; onChange: () => Promise<vo
           <li>{x.name}</li>
         ))}
       </ul>
-      <form
-        class="inline"
-        onSubmit={(e) => {
-          e.preventDefault();
-          void run(
-            async () => (await api.post('/v1/teams', { name: name.trim() }), setName(''), await props.onChange()),
-          );
-        }}
-      >
-        <label>
-          {t('admin.teamName')}
-          <input required value={name} onInput={(e) => setName((e.target as HTMLInputElement).value)} />
-        </label>
-        <button type="submit" disabled={busy || !name.trim()}>
-          {t('app.add')}
-        </button>
-      </form>
+      <AddByName
+        label={t('admin.teamName')}
+        busy={busy}
+        onAdd={(name) => run(async () => (await api.post('/v1/teams', { name }), await props.onChange()))}
+      />
       <ErrorNote error={error} />
     </Section>
   );

@@ -3,7 +3,7 @@ import type { Schemas } from '../api/client';
 import { BarChart } from '../app/bar-chart';
 import { big, formatDate, useApp } from '../app/context';
 import { formatAmountInput, formatMoney, parseAmount } from '../app/money';
-import { ErrorNote, Section, Table, useAction } from '../app/ui';
+import { AddByName, ErrorNote, Section, Table, useAction } from '../app/ui';
 
 type Role = Schemas['RoleView'];
 type Fit = Schemas['LimitFitRowView'];
@@ -15,7 +15,6 @@ export function LeaderScreen() {
   const { api, t } = useApp();
   const [roles, setRoles] = useState<Role[]>([]);
   const [selected, setSelected] = useState<string | null>(null);
-  const [name, setName] = useState('');
   const [busy, error, run] = useAction();
   const load = () =>
     api.get<Schemas['RoleViewPage']>('/v1/roles?limit=200').then((p) => {
@@ -37,26 +36,17 @@ export function LeaderScreen() {
             </li>
           ))}
         </ul>
-        <form
-          class="inline"
-          onSubmit={(e) => {
-            e.preventDefault();
-            void run(async () => {
-              const made = await api.post<Role>('/v1/roles', { name: name.trim() });
-              setName('');
+        <AddByName
+          label={t('leader.newRole')}
+          busy={busy}
+          onAdd={(name) =>
+            run(async () => {
+              const made = await api.post<Role>('/v1/roles', { name });
               await load();
               setSelected(made.id);
-            });
-          }}
-        >
-          <label>
-            {t('leader.newRole')}
-            <input required value={name} onInput={(e) => setName((e.target as HTMLInputElement).value)} />
-          </label>
-          <button type="submit" disabled={busy || !name.trim()}>
-            {t('app.add')}
-          </button>
-        </form>
+            })
+          }
+        />
       </Section>
       {role && <LimitsEditor key={role.id} role={role} onSaved={load} />}
       <Reasons />
