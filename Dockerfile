@@ -5,7 +5,7 @@ FROM node:24-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
-COPY tsconfig.json nest-cli.json ./
+COPY tsconfig.json nest-cli.json redocly.yaml ./
 COPY src ./src
 COPY migrations ./migrations
 # tsconfig type-checks the tests with the service; only dist/src and dist/migrations are shipped.
