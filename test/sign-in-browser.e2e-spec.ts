@@ -85,13 +85,19 @@ it('a link with someone else’s session in it signs nobody in (login forgery)',
   }
 });
 
-it('a person unknown to Leeway sees why, in plain words', async () => {
+it('a person unknown to Leeway sees why, in plain words, in their own language', async () => {
   const page = await (await browser.newContext()).newPage();
   await page.goto(`${base}/auth/oidc/start`);
   await page.locator('input[name="login"]').fill('stranger');
   await page.locator('input[name="password"]').fill('whatever');
   await page.locator('button[type="submit"]').click();
   await seeText(page.getByRole('heading', { level: 1 }), 'Your identity provider did not say who you are');
+  const polish = await (await browser.newContext({ locale: 'pl-PL' })).newPage();
+  await polish.goto(`${base}/auth/oidc/start`);
+  await polish.locator('input[name="login"]').fill('stranger');
+  await polish.locator('input[name="password"]').fill('whatever');
+  await polish.locator('button[type="submit"]').click();
+  await seeText(polish.getByRole('heading', { level: 1 }), 'Dostawca tożsamości nie podał, kim jesteś');
 });
 
 it('signs a person in with a sign-in link, on a click, and the link works once', async () => {

@@ -6,6 +6,7 @@ import { changedRows } from '../database/changed-rows';
 import { TokensService } from '../access/tokens.service';
 import { AuditService } from '../audit/audit.service';
 import { APP_CONFIG, AppConfig, OidcConfig } from '../config/config';
+import type { RefusalReason } from './pages';
 import { SiteUrl } from './site-url';
 
 /** How long a person may take at their identity provider before coming back. */
@@ -16,8 +17,10 @@ export const CALLBACK_PATH = '/auth/oidc/callback';
 export interface Refusal {
   ok: false;
   status: 400 | 403 | 503;
-  title: string;
-  paragraphs: string[];
+  reason: RefusalReason;
+  vars: Record<string, string | number>;
+  /** Whether the page says to go back and sign in again (the attempt itself failed). */
+  startOver: boolean;
 }
 
 export type SignInOutcome = { ok: true; redirect: string } | Refusal;
@@ -111,7 +114,7 @@ export class OidcService {
   async callback(query: string, browser: string | undefined, userAgent: string | undefined): Promise<SignInOutcome> {
     const params = new URLSearchParams(query);
     const state = params.get('state');
-    if (!state) return again('The answer from your identity provider is incomplete', 'It carried no state.');
+    if (!state) return again('incomplete');
     // Used once: whatever happens next, this attempt cannot be replayed.
     const [attempt] = await changedRows<{
       browser_hash: Buffer;
@@ -125,18 +128,13 @@ export class OidcService {
        RETURNING browser_hash, code_verifier, nonce, return_to, created_at > now() - make_interval(mins => $2) AS fresh`,
       [sha256(state), ATTEMPT_MINUTES],
     );
-    if (!attempt) return again('This sign-in cannot be completed', 'It was already completed or never started here.');
-    if (!attempt.fresh)
-      return again('This sign-in took too long', `Signing in must be finished within ${ATTEMPT_MINUTES} minutes.`);
-    if (!browser || !timingSafeEqual(sha256(browser), attempt.browser_hash))
-      return again('This sign-in was started in another browser', 'Start it again from this browser.');
+    if (!attempt) return again('used');
+    if (!attempt.fresh) return again('tooSlow', { minutes: ATTEMPT_MINUTES });
+    if (!browser || !timingSafeEqual(sha256(browser), attempt.browser_hash)) return again('otherBrowser');
     const error = params.get('error');
     if (error) {
       const description = params.get('error_description');
-      return again(
-        'Your identity provider did not sign you in',
-        `It answered: ${error}${description ? ` (${description})` : ''}.`,
-      );
+      return again('providerRefused', { answer: `${error}${description ? ` (${description})` : ''}` });
     }
 
     let claims: Record<string, unknown>;
@@ -159,7 +157,7 @@ export class OidcService {
       const message = (error as Error).message;
       this.log.warn(`sign-in answer refused: ${message}`);
       if (error instanceof TypeError || /fetch failed|timed? ?out|ECONNREFUSED/i.test(message)) return unreachable();
-      return again('The answer from your identity provider could not be verified', 'Nothing was signed in.');
+      return again('unverifiable');
     }
     return this.signIn(claims, attempt.return_to, userAgent);
   }
@@ -172,18 +170,12 @@ export class OidcService {
     const { claim } = this.settings;
     const value = claims[claim];
     if (typeof value !== 'string' || value === '') {
-      return refuse(
-        'Your identity provider did not say who you are',
-        `Its answer has no "${claim}" claim, which Leeway matches to its users. An administrator can fix this in the provider's settings.`,
-      );
+      return refuse('noClaim', { claim });
     }
     // Only an address the provider vouches for: some providers let people set their own (Entra ID's
     // `email` is one, and never says it is verified), which would let anyone claim anyone's account.
     if (claim === 'email' && claims.email_verified !== true) {
-      return refuse(
-        'Your email address is not verified',
-        'Your identity provider does not say this address is verified, so Leeway cannot match it to a user. An administrator can match people by their sub claim instead (LEEWAY_OIDC_CLAIM=sub).',
-      );
+      return refuse('unverifiedEmail');
     }
     return this.dataSource.transaction(async (m) => {
       const users: Array<{ id: string; active: boolean }> = await m.query(
@@ -193,11 +185,7 @@ export class OidcService {
         [value],
       );
       // Two users whose references differ only in case: nobody is picked at random.
-      if (users.length > 1)
-        return refuse(
-          'Leeway cannot tell which user you are',
-          `Two Leeway users have ${value} as their external reference, in different cases. Ask a Leeway admin to fix one of them.`,
-        );
+      if (users.length > 1) return refuse('ambiguous', { value });
       const user = users[0];
       if (!user || !user.active) {
         await this.audit.record(m, {
@@ -207,15 +195,7 @@ export class OidcService {
           subjectId: user?.id ?? null,
           details: { via: 'oidc', reason: user ? 'deactivated' : 'unknown', [claim]: value },
         });
-        return user
-          ? refuse(
-              'Your Leeway access has ended',
-              `You signed in as ${value}, and your identity provider knows you, but your Leeway user is deactivated. If this is a mistake, ask a Leeway admin to reactivate it.`,
-            )
-          : refuse(
-              'Leeway does not know you yet',
-              `You signed in as ${value}, but no Leeway user has this as their external reference. Ask a Leeway admin to add you, or to set your external reference to ${value}.`,
-            );
+        return refuse(user ? 'deactivated' : 'unknown', { value });
       }
       const session = await this.tokens.startSession(m, user.id, 'oidc', this.config.sessionHours, userAgent);
       return { ok: true as const, redirect: `${returnTo}#session=${session.token}` };
@@ -223,24 +203,14 @@ export class OidcService {
   }
 }
 
-function again(title: string, detail: string): Refusal {
-  return {
-    ok: false,
-    status: 400,
-    title,
-    paragraphs: [detail, 'Nothing was signed in. Go back to Leeway and sign in again.'],
-  };
+function again(reason: RefusalReason, vars: Record<string, string | number> = {}): Refusal {
+  return { ok: false, status: 400, reason, vars, startOver: true };
 }
 
-function refuse(title: string, detail: string): Refusal {
-  return { ok: false, status: 403, title, paragraphs: [detail] };
+function refuse(reason: RefusalReason, vars: Record<string, string | number> = {}): Refusal {
+  return { ok: false, status: 403, reason, vars, startOver: false };
 }
 
 function unreachable(): Refusal {
-  return {
-    ok: false,
-    status: 503,
-    title: 'Your identity provider cannot be reached',
-    paragraphs: ['Leeway could not reach it just now. Try again in a minute; if it persists, tell your administrator.'],
-  };
+  return { ok: false, status: 503, reason: 'unreachable', vars: {}, startOver: false };
 }

@@ -9,7 +9,7 @@ import { ApiProblems } from '../common/openapi';
 import { uuidPipe } from '../common/uuid.pipe';
 import { IssuedLinkView, RedeemLinkDto, SignInOptionsView, StartedSessionView } from './dto/sign-in.dto';
 import { BROWSER_COOKIE, CALLBACK_PATH, OidcService, Refusal } from './oidc.service';
-import { refusalPage } from './pages';
+import { pageLanguage, refusalPage } from './pages';
 import { SignInLinksService } from './sign-in-links.service';
 import { SiteUrl } from './site-url';
 
@@ -56,7 +56,7 @@ export class SignInController {
         'Sign-in through an identity provider is not configured here (LEEWAY_OIDC_ISSUER).',
       );
     const outcome = await this.oidc.start(safeReturn(returnTo));
-    if ('ok' in outcome) return page(reply, outcome);
+    if ('ok' in outcome) return page(request, reply, outcome);
     reply
       .header('set-cookie', this.cookie(request, outcome.browser, 600))
       .header('cache-control', 'no-store')
@@ -85,7 +85,7 @@ export class SignInController {
     );
     reply.header('set-cookie', this.cookie(request, '', 0)).header('cache-control', 'no-store');
     if (outcome.ok) return void reply.redirect(this.site.to(outcome.redirect), 303);
-    page(reply, outcome);
+    page(request, reply, outcome);
   }
 
   @Post('v1/sessions')
@@ -130,9 +130,11 @@ export class SignInController {
   }
 }
 
-function page(reply: FastifyReply, outcome: Refusal): void {
+function page(request: FastifyRequest, reply: FastifyReply, outcome: Refusal): void {
+  const language = pageLanguage(request.headers['accept-language']);
   reply.code(outcome.status).header('content-type', HTML).header('cache-control', 'no-store');
-  reply.send(refusalPage(outcome.title, outcome.paragraphs));
+  reply.header('content-language', language);
+  reply.send(refusalPage(language, outcome.reason, outcome.vars, outcome.startOver));
 }
 
 /**
