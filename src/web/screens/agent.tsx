@@ -1,4 +1,5 @@
 import { useEffect, useMemo, useState } from 'preact/hooks';
+import { CHANNELS as SERVICE_CHANNELS, CREDIT_KINDS } from '../../credits/credit-kinds';
 import { ApiError, NetworkError, Schemas } from '../api/client';
 import { big, formatDate, useApp } from '../app/context';
 import type { MessageKey } from '../app/i18n-en';
@@ -9,17 +10,9 @@ type Credit = Schemas['CreditView'];
 type Logged = Schemas['LoggedCreditView'];
 type Headroom = Schemas['HeadroomView'];
 
-export const KINDS: Credit['kind'][] = [
-  'refund',
-  'store_credit',
-  'voucher',
-  'waived_fee',
-  'replacement',
-  'upgrade',
-  'gift',
-  'other',
-];
-export const CHANNELS: NonNullable<Credit['channel']>[] = ['phone', 'chat', 'email', 'in_person', 'social', 'other'];
+// The service's own lists (plain constants, bundled as they are); the generated API types check them.
+export const KINDS: readonly Credit['kind'][] = CREDIT_KINDS;
+export const CHANNELS: readonly NonNullable<Credit['channel']>[] = SERVICE_CHANNELS;
 const LIMITS = ['perCredit', 'perCase', 'perAgentDay', 'perAgentMonth'] as const;
 
 /** One attempt to log a credit: its key and body stay the same across retries, so it lands once. */
