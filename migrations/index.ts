@@ -6,6 +6,7 @@ import { CreateMonthReleases1764600000000 } from './1764600000000-create-month-r
 import { DropReportRollups1764700000000 } from './1764700000000-drop-report-rollups';
 import { SignIn1764800000000 } from './1764800000000-sign-in';
 import { ScimBoundaries1764900000000 } from './1764900000000-scim-boundaries';
+import { AuthNotify1765000000000 } from './1765000000000-auth-notify';
 
 /** Every migration, oldest first. Listed explicitly so the app, the CLI and the tests share one list. */
 export const migrations = [
@@ -17,4 +18,5 @@ export const migrations = [
   DropReportRollups1764700000000,
   SignIn1764800000000,
   ScimBoundaries1764900000000,
+  AuthNotify1765000000000,
 ];

@@ -30,7 +30,7 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [
-        ConfigModule.forRoot(config),
+        ConfigModule.forRoot(config, { listenUrl: config.databaseDirectUrl ?? databaseUrl }),
         TypeOrmModule.forRoot(dataSourceOptions(databaseUrl, { poolSize: config.dbPoolSize })),
         AuditModule,
         AccessModule,

@@ -8,6 +8,7 @@ import { AccessLevel } from './access-level';
 import { hashToken, newToken } from './token-hash';
 import { Principal, TokenKind } from './principal';
 import { TokenUsage } from './token-usage';
+import { AuthCache } from './auth-cache';
 
 export type SignedInWith = 'oidc' | 'link';
 
@@ -31,17 +32,26 @@ export class TokensService {
     private readonly dataSource: DataSource,
     private readonly audit: AuditService,
     private readonly usage: TokenUsage,
+    private readonly cache: AuthCache,
   ) {}
 
   /**
    * The caller behind an API or session token, or null: unknown, revoked, expired, or its user
-   * deactivated. Read from the database on every request, so revocation and deactivation take
-   * effect at once in every service process.
+   * deactivated. Served from the AuthCache when it holds the token, otherwise read from the
+   * database; any revocation, deactivation or change of access empties the cache of every service
+   * process as it commits, and an expiry is checked on every use.
    */
   async authenticate(token: string): Promise<Principal | null> {
     const hash = hashToken(token);
+    const key = hash.toString('base64');
+    const cached = this.cache.get(key);
+    if (cached) {
+      this.usage.used('tokens', cached.tokenId);
+      return cached;
+    }
+    const generation = this.cache.begin();
     const rows: Array<Record<string, unknown>> = await this.dataSource.query(
-      `SELECT t.id AS token_id, t.token_hash, t.kind, u.id, u.display_name, u.access, u.role_id, u.team_id
+      `SELECT t.id AS token_id, t.token_hash, t.kind, t.expires_at, u.id, u.display_name, u.access, u.role_id, u.team_id
          FROM tokens t JOIN users u ON u.id = t.user_id
         WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > now())
           AND u.active`,
@@ -51,7 +61,7 @@ export class TokensService {
     // The lookup is by hash; the constant-time compare keeps the final check free of timing signals.
     if (!row || !timingSafeEqual(row.token_hash as Buffer, hash)) return null;
     this.usage.used('tokens', row.token_id as string);
-    return {
+    const principal: Principal = {
       id: row.id as string,
       displayName: row.display_name as string,
       access: row.access as AccessLevel[],
@@ -60,6 +70,8 @@ export class TokensService {
       tokenId: row.token_id as string,
       tokenKind: row.kind as TokenKind,
     };
+    this.cache.put(key, principal, row.expires_at as Date | null, generation);
+    return principal;
   }
 
   async issue(

@@ -1,6 +1,12 @@
 import { AppConfig } from '../config/config';
 import { EmbeddedDatabase, startEmbeddedPostgres } from './embedded-postgres';
 
+/**
+ * Where a process LISTENs for NOTIFY: DATABASE_DIRECT_URL when given (a pooler in transaction mode
+ * drops notifications), otherwise the pool's own database.
+ */
+export const DATABASE_LISTEN_URL = Symbol('DATABASE_LISTEN_URL');
+
 export interface ResolvedDatabase {
   /** What the service's pool connects to: DATABASE_URL (perhaps a PgBouncer) or the embedded database. */
   url: string;

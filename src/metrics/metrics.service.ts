@@ -77,6 +77,13 @@ export class MetricsService {
     registers: [this.registry],
   });
 
+  private readonly authLookups = new Counter({
+    name: 'leeway_auth_cache_lookups_total',
+    help: 'Bearer tokens authenticated, by how: hit (from the caller cache), miss (read from the database), off (cache standing aside)',
+    labelNames: ['result'] as const,
+    registers: [this.registry],
+  });
+
   constructor(dataSource: DataSource) {
     collectDefaultMetrics({ register: this.registry, prefix: 'leeway_' });
     const pool = () => (dataSource.driver as unknown as { master?: PgPool }).master;
@@ -120,6 +127,10 @@ export class MetricsService {
   releaseJob(trigger: 'background' | 'report', outcome: 'released' | 'already' | 'error', seconds: number): void {
     this.releaseJobs.inc({ trigger, outcome });
     if (outcome === 'released') this.releaseDuration.observe(seconds);
+  }
+
+  authLookup(result: 'hit' | 'miss' | 'off'): void {
+    this.authLookups.inc({ result });
   }
 
   async render(): Promise<{ contentType: string; body: string }> {

@@ -7,6 +7,7 @@ import { combineHistograms, Histogram, percentileEdge } from './limit-fit-bucket
 import { BlockFigures, GroupKey, passesRules, ROLLUP_ORDER } from './release-rule';
 import { SumRow } from './release-sums';
 import { LimitFitCounts } from './releases.repository';
+import { MonthRows, StoredRow } from './month-rows';
 import { MonthStatus, ReleasesService } from './releases.service';
 
 export type ReleasePeriod = 'none' | 'month' | 'quarter' | 'year';
@@ -52,6 +53,7 @@ export class ReleaseReader {
     private readonly dataSource: DataSource,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly releases: ReleasesService,
+    private readonly monthRows: MonthRows,
   ) {}
 
   months(): Promise<MonthStatus[]> {
@@ -140,83 +142,74 @@ export class ReleaseReader {
   }
 
   /**
-   * Rows, notShown lines, totals and withheld currency-months over the months, in one statement:
-   * each month stored its rows per grouping once (sums of whole blocks, see ReleasesService), so a
-   * report adds a few rows per month. A withheld split in any part withholds the sum's split.
+   * Rows, notShown lines, totals and withheld currency-months over the months. Each month stored
+   * its rows per grouping once (sums of whole blocks, see ReleasesService), so a report adds a few
+   * rows per month; a withheld split in any part withholds the sum's split. A released month's rows
+   * never change, so they are kept in memory once read (see MonthRows).
    */
   private async sums(from: string, to: string, period: ReleasePeriod, groupBy: GroupKey[], currency?: string) {
     const grouping = ROLLUP_ORDER.reduce((mask, key, i) => (groupBy.includes(key) ? mask | (1 << i) : mask), 0);
-    const label = PERIOD_SQL[period];
-    const figuresSql = `sum(blocks)::int AS blocks, sum(credits)::int AS credits, sum(reversals)::int AS reversals,
-                sum(amount)::text AS amount,
-                CASE WHEN bool_and(overrun IS NOT NULL) THEN sum(within_discretion)::text END AS within_discretion,
-                CASE WHEN bool_and(overrun IS NOT NULL) THEN sum(overrun)::text END AS overrun,
-                CASE WHEN bool_and(overrun IS NOT NULL) THEN sum(credits_with_overrun)::int END AS credits_with_overrun`;
-    const noKeys = `NULL::uuid AS role_id, NULL::uuid AS team_id, NULL AS reason_code, NULL AS credit_kind, NULL AS channel,
-                    NULL AS role_name, NULL AS team_name`;
-    const range = [grouping, `${from}-01`, `${to}-01`, currency ?? null];
-    const where = `month BETWEEN $2::date AND $3::date AND ($4::text IS NULL OR currency = $4)`;
-    // Three small statements at once rather than one UNION: PostgreSQL would run a UNION of them as
-    // a Parallel Append, and starting its workers costs more than the whole read.
-    const [rows, lines, withheld]: [StoredRow[], StoredRow[], Array<{ month: string; currency: string }>] =
-      await Promise.all([
-        this.dataSource.query(
-          `SELECT 'row' AS part, ${label} AS period, r.currency, r.role_id, r.team_id, r.reason_code, r.credit_kind,
-                  r.channel, ${figuresSql}, min(ro.name) AS role_name, min(te.name) AS team_name
-             FROM release_rows r LEFT JOIN roles ro ON ro.id = r.role_id LEFT JOIN teams te ON te.id = r.team_id
-            WHERE grouping = $1 AND NOT not_shown AND ${where}
-            GROUP BY 2, 3, 4, 5, 6, 7, 8 ORDER BY 2, 3, 4, 5, 6, 7, 8`,
-          range,
-        ),
-        this.dataSource.query(
-          `SELECT CASE WHEN grouping = $1 AND not_shown THEN 'not_shown' ELSE 'total' END AS part, NULL AS period,
-                  currency, ${noKeys}, ${figuresSql}
-             FROM release_rows
-            WHERE ((grouping = $1 AND not_shown) OR (grouping = 0 AND NOT not_shown)) AND ${where}
-            GROUP BY 1, 3 ORDER BY 1, 3`,
-          range,
-        ),
-        this.dataSource.query(
-          `SELECT to_char(month, 'YYYY-MM') AS month, currency FROM release_currencies
-            WHERE NOT published AND month BETWEEN $1::date AND $2::date AND ($3::text IS NULL OR currency = $3)
-            ORDER BY month, currency`,
-          range.slice(1),
-        ),
-      ]);
-    const stored = [...rows, ...lines];
-    const big = (v: string | null) => (v === null ? null : BigInt(v));
-    const toSum = (r: StoredRow): NamedSumRow => {
+    const months: string[] = [];
+    for (let m = from; m <= to; m = shiftMonth(m, 1)) months.push(m);
+    const [rowsByMonth, totalsByMonth, withheldByMonth] = await Promise.all([
+      this.monthRows.read(grouping, months),
+      grouping === 0 ? null : this.monthRows.read(0, months),
+      this.monthRows.withheld(months),
+    ]);
+    const keyed = (r: StoredRow): Partial<Record<GroupKey, string | null>> => {
       const keys: Partial<Record<GroupKey, string | null>> = {};
-      const values: Record<GroupKey, string | null> = {
-        role: r.role_id,
-        team: r.team_id,
-        reason: r.reason_code,
-        kind: r.credit_kind,
-        channel: r.channel,
-      };
-      for (const key of groupBy) keys[key] = values[key];
-      return {
-        period: r.period,
-        currency: r.currency,
-        keys,
-        blocks: r.blocks,
-        credits: r.credits,
-        reversals: r.reversals,
-        amount: BigInt(r.amount),
-        withinDiscretion: big(r.within_discretion),
-        overrun: big(r.overrun),
-        creditsWithOverrun: r.credits_with_overrun,
-        roleName: r.role_name,
-        teamName: r.team_name,
-      };
+      for (const key of groupBy) keys[key] = r.keys[key];
+      return keys;
     };
-    const part = (name: StoredRow['part']) => stored.filter((r) => r.part === name);
+    const rows = new Map<string, NamedSumRow>();
+    const notShown = new Map<string, NamedSumRow>();
+    const totals = new Map<string, NamedSumRow>();
+    const withheld: Array<{ month: string; currency: string }> = [];
+    months.forEach((month, i) => {
+      const label = periodLabel(month, period);
+      for (const r of rowsByMonth[i]) {
+        if (currency && r.currency !== currency) continue;
+        if (r.notShown) addTo(notShown, r.currency, null, {}, r);
+        else {
+          // Keys never hold control characters (validated on the way in), so these separate them.
+          let id = `${label}\u0000${r.currency}`;
+          for (const key of groupBy) id += `\u0000${r.keys[key] ?? '\u0001'}`;
+          addTo(rows, id, label, keyed(r), r);
+        }
+      }
+      for (const r of (totalsByMonth ?? rowsByMonth)[i]) {
+        if ((currency && r.currency !== currency) || r.notShown) continue;
+        addTo(totals, r.currency, null, {}, r);
+      }
+      for (const c of withheldByMonth[i]) if (!currency || c === currency) withheld.push({ month, currency: c });
+    });
+    const named = [...rows.values()].sort(byPeriodCurrencyKeys);
+    await this.name(named, groupBy);
+    const byCurrency = (a: NamedSumRow, b: NamedSumRow) => compare(a.currency, b.currency);
     return {
-      rows: part('row').map(toSum),
-      notShown: part('not_shown').map(toSum),
-      totals: part('total').map(toSum),
+      rows: named,
+      notShown: [...notShown.values()].sort(byCurrency),
+      totals: [...totals.values()].sort(byCurrency),
       withheld,
     };
+  }
+
+  /** Today's names of the roles and teams the rows carry (names may change; releases keep ids). */
+  private async name(rows: NamedSumRow[], groupBy: GroupKey[]): Promise<void> {
+    const ids = (key: 'role' | 'team') =>
+      groupBy.includes(key) ? [...new Set(rows.map((r) => r.keys[key]).filter((v): v is string => !!v))] : [];
+    const [roles, teams] = [ids('role'), ids('team')];
+    if (roles.length + teams.length === 0) return;
+    const found: Array<{ kind: 'role' | 'team'; id: string; name: string }> = await this.dataSource.query(
+      `SELECT 'role' AS kind, id, name FROM roles WHERE id = ANY($1::uuid[])
+       UNION ALL SELECT 'team', id, name FROM teams WHERE id = ANY($2::uuid[])`,
+      [roles, teams],
+    );
+    const names = new Map(found.map((f) => [`${f.kind}/${f.id}`, f.name]));
+    for (const r of rows) {
+      r.roleName = r.keys.role ? (names.get(`role/${r.keys.role}`) ?? null) : null;
+      r.teamName = r.keys.team ? (names.get(`team/${r.keys.team}`) ?? null) : null;
+    }
   }
 
   async limitFit(q: { from?: string; to?: string; currency?: string }) {
@@ -439,39 +432,71 @@ export class ReleaseReader {
 
 const GROUP_KEY_ORDER: GroupKey[] = ['reason', 'kind', 'role', 'team', 'channel'];
 
-const PERIOD_SQL: Record<ReleasePeriod, string> = {
-  none: 'NULL',
-  month: `to_char(month, 'YYYY-MM')`,
-  quarter: `to_char(month, 'YYYY-"Q"Q')`,
-  year: `to_char(month, 'YYYY')`,
-};
+const SORT_KEYS: GroupKey[] = ['role', 'team', 'reason', 'kind', 'channel'];
 
-type StoredRow = StoredSumRow & {
-  part: 'row' | 'not_shown' | 'total';
-  role_name: string | null;
-  team_name: string | null;
-};
+function periodLabel(month: string, period: ReleasePeriod): string | null {
+  if (period === 'none') return null;
+  if (period === 'month') return month;
+  if (period === 'year') return month.slice(0, 4);
+  return `${month.slice(0, 4)}-Q${Math.ceil(Number(month.slice(5, 7)) / 3)}`;
+}
 
 interface NamedSumRow extends SumRow {
   roleName: string | null;
   teamName: string | null;
 }
 
-interface StoredSumRow {
-  period: string | null;
-  currency: string;
-  role_id: string | null;
-  team_id: string | null;
-  reason_code: string | null;
-  credit_kind: string | null;
-  channel: string | null;
-  blocks: number;
-  credits: number;
-  reversals: number;
-  amount: string;
-  within_discretion: string | null;
-  overrun: string | null;
-  credits_with_overrun: number | null;
+/** Adds a stored row to the sum `id`; a withheld split in any part withholds the sum's split. */
+function addTo(
+  sums: Map<string, NamedSumRow>,
+  id: string,
+  period: string | null,
+  keys: Partial<Record<GroupKey, string | null>>,
+  r: StoredRow,
+): void {
+  let sum = sums.get(id);
+  if (!sum) {
+    // One literal shape for every sum, so that V8 keeps them fast.
+    sum = {
+      period,
+      currency: r.currency,
+      keys,
+      blocks: 0,
+      credits: 0,
+      reversals: 0,
+      amount: 0n,
+      withinDiscretion: 0n,
+      overrun: 0n,
+      creditsWithOverrun: 0,
+      roleName: null,
+      teamName: null,
+    };
+    sums.set(id, sum);
+  }
+  sum.blocks += r.blocks;
+  sum.credits += r.credits;
+  sum.reversals += r.reversals;
+  sum.amount += r.amount;
+  const split = sum.overrun !== null && r.overrun !== null;
+  sum.withinDiscretion = split ? sum.withinDiscretion! + r.withinDiscretion! : null;
+  sum.overrun = split ? sum.overrun! + r.overrun! : null;
+  sum.creditsWithOverrun = split ? sum.creditsWithOverrun! + r.creditsWithOverrun! : null;
+}
+
+/** Plain code-point order, nulls last (as PostgreSQL sorts them ascending). */
+function compare(a: string | null | undefined, b: string | null | undefined): number {
+  if (a === b) return 0;
+  if (a === null || a === undefined) return 1;
+  if (b === null || b === undefined) return -1;
+  return a < b ? -1 : 1;
+}
+
+function byPeriodCurrencyKeys(a: NamedSumRow, b: NamedSumRow): number {
+  return (
+    compare(a.period, b.period) ||
+    compare(a.currency, b.currency) ||
+    SORT_KEYS.reduce((order, key) => order || compare(a.keys[key], b.keys[key]), 0)
+  );
 }
 
 function figures(r: SumRow): ReleaseFigures {

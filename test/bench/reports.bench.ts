@@ -156,11 +156,15 @@ async function main(): Promise<void> {
       ];
       console.log(`reports (p50 of ${RUNS} HTTP calls) vs plain GROUP BY over credits (p50 of ${SCAN_RUNS}):`);
       for (const c of cases) {
+        // The first read of a grouping after the service starts reads its months' stored rows from
+        // the database; later reads find them in memory (a release never changes). Both are shown.
+        const started = performance.now();
         const body = await get(c.path);
+        const first = performance.now() - started;
         const report = await time(RUNS, () => get(c.path));
         const scan = await time(SCAN_RUNS, () => client.query(c.scan));
         console.log(
-          `  ${c.name.padEnd(38)} report ${report.toFixed(1).padStart(7)} ms   scan ${scan.toFixed(0).padStart(6)} ms   ${(scan / report).toFixed(1)}× faster   (${body.rows.length} rows)`,
+          `  ${c.name.padEnd(38)} report ${report.toFixed(1).padStart(7)} ms (first read ${first.toFixed(1)} ms)   scan ${scan.toFixed(0).padStart(6)} ms   ${(scan / report).toFixed(1)}× faster   (${body.rows.length} rows)`,
         );
       }
       // How much of each month's spend shows in rows, per grouping (the rest is in notShown).
