@@ -39,6 +39,8 @@ export class AuthCache implements OnModuleInit, OnApplicationShutdown {
   /** The heartbeat last heard; the cache is trusted only while it is recent. */
   private heardAt = 0;
   private pendingPing: string | null = null;
+  /** Waiting `changed()` calls, by the payload of the ping each sent. */
+  private readonly waiting = new Map<string, () => void>();
   private heartbeat: NodeJS.Timeout | null = null;
   private reconnect: NodeJS.Timeout | null = null;
   private reconnectDelay = 500;
@@ -104,6 +106,32 @@ export class AuthCache implements OnModuleInit, OnApplicationShutdown {
     });
   }
 
+  /**
+   * Called by this process after it commits a change to what authentication reads: empties this
+   * process's cache at once, then waits (at most a second) until a ping sent after the change comes
+   * back through the listener. PostgreSQL delivers notifications in commit order, so by then this
+   * process has heard the change's own notification, as every other listening process has been
+   * sent it: the caller that made the change is answered only once the change is everywhere.
+   */
+  async changed(): Promise<void> {
+    this.drop();
+    if (!this.listening) return;
+    const payload = `ping ${randomUUID()}`;
+    const heard = new Promise<void>((done) => {
+      const timer = setTimeout(() => {
+        this.waiting.delete(payload);
+        done();
+      }, 1_000);
+      timer.unref();
+      this.waiting.set(payload, () => {
+        clearTimeout(timer);
+        done();
+      });
+    });
+    await this.dataSource.query(`SELECT pg_notify($1, $2)`, [CHANNEL, payload]).catch(() => undefined);
+    await heard;
+  }
+
   /** Empties the cache: on every change heard, and whenever this process may have missed one. */
   private drop(): void {
     this.generation++;
@@ -139,6 +167,12 @@ export class AuthCache implements OnModuleInit, OnApplicationShutdown {
       this.pendingPing = null;
       this.heardAt = Date.now();
       this.warnedDeaf = false;
+      return;
+    }
+    const waiter = n.payload ? this.waiting.get(n.payload) : undefined;
+    if (waiter) {
+      this.waiting.delete(n.payload!);
+      waiter();
       return;
     }
     if (n.payload?.startsWith('ping ')) return;

@@ -130,7 +130,7 @@ export class TokensService {
    * sessions); others are 404, as if they did not exist.
    */
   async revoke(actorId: string, tokenId: string, ownerId?: string, kind?: TokenKind): Promise<void> {
-    await this.dataSource.transaction(async (m) => {
+    await this.committed(async (m) => {
       const rows: Array<{ user_id: string; kind: TokenKind; revoked_at: Date | null }> = await m.query(
         `SELECT user_id, kind, revoked_at FROM tokens WHERE id = $1 FOR UPDATE`,
         [tokenId],
@@ -152,6 +152,16 @@ export class TokensService {
         details: { userId: rows[0].user_id },
       });
     });
+  }
+
+  /**
+   * Runs a transaction that changes who may do what (tokens, or users' access and standing), and
+   * answers only once every service process has been told: see AuthCache.changed.
+   */
+  async committed<T>(work: (m: EntityManager) => Promise<T>): Promise<T> {
+    const result = await this.dataSource.transaction(work);
+    await this.cache.changed();
+    return result;
   }
 
   /** A user's tokens and sessions, newest first; `kind` narrows it. */

@@ -146,7 +146,7 @@ export class UsersService {
 
   private async write<T>(work: (m: EntityManager) => Promise<T>): Promise<T> {
     try {
-      return await this.dataSource.transaction(work);
+      return await this.tokens.committed(work);
     } catch (error) {
       if (duplicateOf(error) === 'users_external_ref_uq') {
         throw new DomainError('CONFLICT', 'Another user already has this externalRef.', [

@@ -220,7 +220,7 @@ export class ScimService {
    * same person provisioned again is recognised.
    */
   async userGone(id: string, tokenId: string): Promise<void> {
-    await this.dataSource.transaction(async (m) => {
+    await this.tokens.committed(async (m) => {
       const [row]: Array<{ active: boolean; external_ref: string | null }> = await m.query(
         `SELECT active, external_ref FROM users u WHERE id = $1 AND ${LINKED} FOR UPDATE`,
         [id],
@@ -341,7 +341,7 @@ export class ScimService {
 
   /** DELETE: the team stays for the ledger's history; its members leave it and SCIM no longer lists it. */
   async groupGone(id: string, tokenId: string): Promise<void> {
-    await this.dataSource.transaction(async (m) => {
+    await this.tokens.committed(async (m) => {
       const found: unknown[] = await changedRows(
         m,
         `UPDATE teams SET scim_deleted_at = now() WHERE id = $1 AND scim_deleted_at IS NULL RETURNING id`,
@@ -365,7 +365,7 @@ export class ScimService {
 
   private async write<T>(work: (m: EntityManager) => Promise<T>): Promise<T> {
     try {
-      return await this.dataSource.transaction(work);
+      return await this.tokens.committed(work);
     } catch (error) {
       const constraint = duplicateOf(error);
       if (constraint === 'users_external_ref_uq' || constraint === 'users_scim_user_name_uq')

@@ -2,6 +2,7 @@ import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import pino from 'pino';
 import { DataSource } from 'typeorm';
 import { createApp } from '../../src/app.factory';
+import { AuthCache } from '../../src/access/auth-cache';
 import { TokensService } from '../../src/access/tokens.service';
 import { SiteUrl } from '../../src/sign-in/site-url';
 import { AppConfig, loadConfig } from '../../src/config/config';
@@ -116,8 +117,16 @@ export class TestApp {
     };
   }
 
+  /**
+   * Runs SQL directly, as another program would. A write to tokens or users reaches the service's
+   * caller cache by NOTIFY within milliseconds; here the next request waits until it has (see
+   * AuthCache.changed), so a test can go straight on.
+   */
   async query<T = Record<string, unknown>>(sql: string, params: unknown[] = []): Promise<T[]> {
-    return this.dataSource.query(sql, params);
+    const rows: T[] = await this.dataSource.query(sql, params);
+    if (/\b(UPDATE|DELETE FROM|TRUNCATE)\s+(TABLE\s+)?(tokens|users)\b/i.test(sql))
+      await this.app.get(AuthCache).changed();
+    return rows;
   }
 
   /**
