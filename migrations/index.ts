@@ -7,6 +7,7 @@ import { DropReportRollups1764700000000 } from './1764700000000-drop-report-roll
 import { SignIn1764800000000 } from './1764800000000-sign-in';
 import { ScimBoundaries1764900000000 } from './1764900000000-scim-boundaries';
 import { AuthNotify1765000000000 } from './1765000000000-auth-notify';
+import { LogCreditFunction1765100000000 } from './1765100000000-log-credit-function';
 
 /** Every migration, oldest first. Listed explicitly so the app, the CLI and the tests share one list. */
 export const migrations = [
@@ -19,4 +20,5 @@ export const migrations = [
   SignIn1764800000000,
   ScimBoundaries1764900000000,
   AuthNotify1765000000000,
+  LogCreditFunction1765100000000,
 ];

@@ -111,9 +111,9 @@ const CHECKS: Array<{ name: string; sql: string }> = [
             JOIN release_currencies rc USING (month, currency) WHERE NOT rc.published LIMIT 5`,
   },
   {
-    name: 'every stored idempotent response names a credit that exists',
+    name: 'every idempotency key names a credit that exists (a key is settled with its credit or not kept)',
     sql: `SELECT k.user_id, k.key FROM idempotency_keys k
-           WHERE k.response IS NOT NULL AND NOT EXISTS (SELECT 1 FROM credits c WHERE c.id = k.credit_id) LIMIT 5`,
+           WHERE NOT EXISTS (SELECT 1 FROM credits c WHERE c.id = k.credit_id) LIMIT 5`,
   },
 ];
 

@@ -1,0 +1,109 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource, EntityManager } from 'typeorm';
+
+/** What logging a credit sends to `leeway_log_credit` (migration 1765100000000). */
+export interface LogCreditParams {
+  agentId: string;
+  key: string;
+  requestHash: Buffer;
+  roleId: string | null;
+  teamId: string | null;
+  creditId: string;
+  amount: bigint;
+  currency: string;
+  kind: string;
+  reasonCode: string;
+  caseRef: string;
+  customerRef: string | null;
+  channel: string | null;
+  note: string | null;
+  occurredAt: Date;
+  timezone: string;
+}
+
+/** The credit as recorded (the same columns creditView reads everywhere), and what its answer shows. */
+export interface LoggedCreditRow {
+  replayed: boolean;
+  /** A response stored by an earlier version of the service, replayed as it was. */
+  stored_status: number | null;
+  stored_response: string | null;
+  id: string;
+  agent_id: string;
+  role_id: string | null;
+  team_id: string | null;
+  limits_version: number | null;
+  amount: string;
+  currency: string;
+  kind: string;
+  reason_code: string;
+  case_ref: string;
+  customer_ref: string | null;
+  channel: string | null;
+  note: string | null;
+  occurred_at: Date;
+  recorded_at: Date;
+  within_discretion: string;
+  overrun: string;
+  unbudgeted: boolean;
+  binding_limit: string | null;
+  per_credit: string | null;
+  per_case: string | null;
+  per_agent_day: string | null;
+  per_agent_month: string | null;
+  used_case: string | null;
+  used_day: string | null;
+  used_month: string | null;
+}
+
+/** The credit ledger's writes. */
+@Injectable()
+export class CreditsRepository {
+  constructor(private readonly dataSource: DataSource) {}
+
+  /**
+   * Logs a credit in one statement (one round trip, its own transaction): see the function. Null
+   * when the key is known but names no credit (never settled).
+   */
+  async log(p: LogCreditParams): Promise<LoggedCreditRow | null> {
+    const rows: LoggedCreditRow[] = await this.dataSource.query(
+      `SELECT * FROM leeway_log_credit($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`,
+      [
+        p.agentId,
+        p.key,
+        p.requestHash,
+        p.roleId,
+        p.teamId,
+        p.creditId,
+        p.amount.toString(),
+        p.currency,
+        p.kind,
+        p.reasonCode,
+        p.caseRef,
+        p.customerRef,
+        p.channel,
+        p.note,
+        p.occurredAt,
+        p.timezone,
+      ],
+    );
+    return rows[0] ?? null;
+  }
+
+  /** A reversal's posting lines: the credit's lines with the accounts swapped, by the one writer. */
+  async postReversal(
+    m: EntityManager,
+    reversalId: string,
+    currency: string,
+    within: string,
+    overrun: string,
+    timezone: string,
+  ): Promise<void> {
+    await m.query(`SELECT leeway_post($1, 'reversal', $2, $3, $4, $5)`, [
+      reversalId,
+      currency,
+      within,
+      overrun,
+      timezone,
+    ]);
+  }
+}
