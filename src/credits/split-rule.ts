@@ -21,7 +21,10 @@ export interface Split {
 const ZERO = 0n;
 
 /**
- * DESIGN.md's split rule:
+ * The TypeScript model of DESIGN.md's split rule. The service splits in the database
+ * (`leeway_split`, migration 1765100000000, inside the one call that logs a credit);
+ * test/split-rule.e2e-spec.ts holds that function to this model over random inputs, and
+ * split-rule.spec.ts holds this model to the rule as written:
  *   within  = max(0, min(amount, perCredit, perCase - usedCase, perAgentDay - usedDay, perAgentMonth - usedMonth))
  *   overrun = amount - within
  * An absent limit is +infinity; no limits at all means no discretion.

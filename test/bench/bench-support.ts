@@ -27,9 +27,10 @@ export async function freshDatabase(): Promise<{ db: EmbeddedDatabase; cleanup: 
 /** Starts the built service as its own process and resolves once /health/ready answers. */
 export async function startService(
   env: Record<string, string>,
+  nodeArgs: string[] = [],
 ): Promise<{ url: string; child: ChildProcess; stop: () => Promise<void> }> {
   const port = await freePort();
-  const child = spawn(process.execPath, [join(ROOT, 'dist/src/main.js')], {
+  const child = spawn(process.execPath, [...nodeArgs, join(ROOT, 'dist/src/main.js')], {
     cwd: ROOT,
     // Request logs off (warn) so the figures measure the ledger, not log volume.
     env: { ...process.env, PORT: String(port), LOG_LEVEL: 'warn', ...env },

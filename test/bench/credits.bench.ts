@@ -1,11 +1,20 @@
 /**
- * npm run bench:credits — POST /v1/credits throughput and latency against a fresh database, beside
- * pgbench doing the same statements by hand on the same server. Figures are compared as a ratio
- * within one run because the machines are shared and noisy.
+ * npm run bench:credits — POST /v1/credits throughput, latency and memory at 4, 32 and 128
+ * concurrent connections against a fresh database, each beside pgbench running the plain
+ * transaction a credit needs (three usage upserts, one credit row, two posting rows) on the same
+ * server. Figures are compared as a ratio within one run because the machines are shared and noisy.
+ *
+ *   BENCH_SECONDS=20            seconds per phase
+ *   BENCH_CONNECTIONS=4,32,128  the connection counts
+ *   BENCH_SERVER_URL=postgres://user@host:port/postgres
+ *                               another PostgreSQL server (PostgreSQL 15, say): a fresh database is
+ *                               made on it and dropped afterwards; by default an embedded one
+ *   BENCH_CPU_PROF=dir          the service runs with --cpu-prof; where its busy time went is printed
  */
 import { execFile } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
-import { writeFile } from 'node:fs/promises';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -16,15 +25,16 @@ import { api, findPgbench, freshDatabase, startService } from './bench-support';
 const autocannon = require('autocannon');
 
 const AGENTS = 100;
-const CONNECTIONS = 32;
+const CONNECTIONS = (process.env.BENCH_CONNECTIONS ?? '4,32,128').split(',').map(Number);
 const DURATION_S = Number(process.env.BENCH_SECONDS ?? 20);
+const SERVER_URL = process.env.BENCH_SERVER_URL;
+const PROFILE_DIR = process.env.BENCH_CPU_PROF;
 const CASES = 50_000;
 const BOOTSTRAP = `bench-${randomUUID()}`;
 // A realistic spread of reasons, kinds and channels, as in real traffic.
 const REASONS = ['late_delivery', 'damaged_item', 'billing_error', 'service_failure', 'long_wait'];
 const KINDS = ['refund', 'store_credit', 'voucher'];
 const CHANNELS = ['phone', 'chat', 'email'];
-const sqlPick = (values: string[], v: string) => `(ARRAY[${values.map((x) => `'${x}'`).join(',')}])[:${v}]`;
 
 interface Figures {
   rate: number;
@@ -33,15 +43,24 @@ interface Figures {
   errors: number;
   non2xx: number;
   total: number;
+  rssPeakMiB: number;
 }
 
-async function driveService(url: string, tokens: string[]): Promise<Figures> {
+/** The process's resident memory (VmRSS), in MiB. */
+function rssMiB(pid: number): number {
+  const line = readFileSync(`/proc/${pid}/status`, 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith('VmRSS:'));
+  return line ? Number(/(\d+)/.exec(line)![1]) / 1024 : NaN;
+}
+
+async function driveService(url: string, tokens: string[], connections: number, pid: number): Promise<Figures> {
   const run = (seconds: number) =>
     new Promise<any>((done, fail) => {
       const instance = autocannon(
         {
           url,
-          connections: CONNECTIONS,
+          connections,
           duration: seconds,
           requests: [
             {
@@ -72,7 +91,9 @@ async function driveService(url: string, tokens: string[]): Promise<Figures> {
       process.once('SIGINT', () => instance.stop());
     });
   await run(3); // warm-up: JIT, pool, caches
-  const r = await run(DURATION_S);
+  let rssPeakMiB = rssMiB(pid);
+  const sampler = setInterval(() => (rssPeakMiB = Math.max(rssPeakMiB, rssMiB(pid))), 100);
+  const r = await run(DURATION_S).finally(() => clearInterval(sampler));
   return {
     rate: r.requests.average,
     p50: r.latency.p50,
@@ -80,96 +101,147 @@ async function driveService(url: string, tokens: string[]): Promise<Figures> {
     errors: r.errors + r.timeouts,
     non2xx: r.non2xx,
     total: r.requests.total,
+    rssPeakMiB,
   };
 }
 
 /**
- * The database work of one POST /v1/credits, statement for statement, as a pgbench script.
+ * The plain transaction a credit needs, by hand: three usage upserts, the credit row and its two
+ * posting lines (six statements between BEGIN and COMMIT). No authentication, idempotency key,
+ * reason or limits lookup: the floor the service is measured against.
  * (Colons in account names are written \\x3a because pgbench reads `:name` as a variable.)
  */
 const pgbenchScript = () => `
 \\set n random(1, ${AGENTS})
 \\set c random(0, ${CASES - 1})
 \\set amount random(500, 5499)
-\\set k random(1, 1000000000000)
-\\set ri random(1, ${REASONS.length})
-\\set ki random(1, ${KINDS.length})
-\\set ci random(1, ${CHANNELS.length})
-SELECT u.id AS agent_id, u.role_id, u.team_id FROM tokens t JOIN users u ON u.id = t.user_id
- WHERE t.token_hash = (SELECT token_hash FROM bench_agents WHERE n = :n) AND t.revoked_at IS NULL AND u.active \\gset
 BEGIN;
-INSERT INTO idempotency_keys (user_id, key, request_hash) VALUES (:agent_id::uuid, 'pgb-' || :client_id::text || '-' || :k::text, sha256('x'::bytea))
- ON CONFLICT ON CONSTRAINT idempotency_keys_pk DO NOTHING RETURNING 1;
-SELECT ${sqlPick(REASONS, 'ri')} AS reason, ${sqlPick(KINDS, 'ki')} AS kind, ${sqlPick(CHANNELS, 'ci')} AS channel \\gset
-SELECT (SELECT active FROM reasons WHERE code = :reason) AS reason_active, r.current_limits_version AS version,
-       l.currency, l.per_credit, l.per_case, l.per_agent_day, l.per_agent_month
-  FROM (SELECT 1) one LEFT JOIN roles r ON r.id = :role_id::uuid
-  LEFT JOIN role_limits l ON l.role_id = r.id AND l.version = r.current_limits_version AND l.currency = 'EUR' \\gset
 INSERT INTO usage_case AS u (case_ref, currency, used) VALUES ('C-' || :c::text, 'EUR', :amount::bigint)
  ON CONFLICT (case_ref, currency) DO UPDATE SET used = u.used + EXCLUDED.used RETURNING used;
-INSERT INTO usage_agent_day AS u (agent_id, currency, day, used) VALUES (:agent_id::uuid, 'EUR', (now() AT TIME ZONE 'UTC')::date, :amount::bigint)
+INSERT INTO usage_agent_day AS u (agent_id, currency, day, used)
+ VALUES ((SELECT agent_id FROM bench_agents WHERE n = :n), 'EUR', (now() AT TIME ZONE 'UTC')::date, :amount::bigint)
  ON CONFLICT (agent_id, currency, day) DO UPDATE SET used = u.used + EXCLUDED.used RETURNING used, day::text;
 INSERT INTO usage_agent_month AS u (agent_id, currency, month, used)
- VALUES (:agent_id::uuid, 'EUR', date_trunc('month', now() AT TIME ZONE 'UTC')::date, :amount::bigint)
+ VALUES ((SELECT agent_id FROM bench_agents WHERE n = :n), 'EUR', date_trunc('month', now() AT TIME ZONE 'UTC')::date, :amount::bigint)
  ON CONFLICT (agent_id, currency, month) DO UPDATE SET used = u.used + EXCLUDED.used RETURNING used;
-WITH credit AS (
-  INSERT INTO credits (id, agent_id, role_id, team_id, limits_version, amount, currency, kind, reason_code, case_ref,
-                       customer_ref, channel, note, occurred_at, local_day, within_discretion, overrun, unbudgeted, binding_limit)
-  VALUES (gen_random_uuid(), :agent_id::uuid, :role_id::uuid, :team_id::uuid, :version::int, :amount::bigint, 'EUR', :kind, :reason, 'C-' || :c::text,
-          NULL, :channel, NULL, now(), (now() AT TIME ZONE 'UTC')::date, :amount::bigint, 0, false, 'none')
-  RETURNING id, recorded_at
-), posted AS (
-  INSERT INTO postings (entry_id, entry_kind, currency, debit_account, credit_account, amount, local_day)
-  SELECT credit.id, 'credit', 'EUR', E'goodwill\\x3awithin-discretion', E'remedies\\x3aowed', :amount::bigint, (now() AT TIME ZONE 'UTC')::date FROM credit
-)
-SELECT id AS credit_id, recorded_at FROM credit \\gset
-UPDATE idempotency_keys SET status_code = 201, response = repeat('x', 900), credit_id = :credit_id::uuid
- WHERE user_id = :agent_id::uuid AND key = 'pgb-' || :client_id::text || '-' || :k::text;
+INSERT INTO credits (id, agent_id, role_id, team_id, limits_version, amount, currency, kind, reason_code, case_ref,
+                     customer_ref, channel, note, occurred_at, local_day, within_discretion, overrun, unbudgeted, binding_limit)
+SELECT gen_random_uuid(), a.agent_id, a.role_id, a.team_id, 1, :amount::bigint, 'EUR', 'refund', 'late_delivery', 'C-' || :c::text,
+       NULL, 'phone', NULL, now(), (now() AT TIME ZONE 'UTC')::date, :amount::bigint - 100, 100, false, 'perCredit'
+  FROM bench_agents a WHERE a.n = :n
+RETURNING id AS credit_id \\gset
+INSERT INTO postings (entry_id, entry_kind, currency, debit_account, credit_account, amount, local_day)
+ VALUES (:credit_id::uuid, 'credit', 'EUR', E'goodwill\\x3awithin-discretion', E'remedies\\x3aowed', :amount::bigint - 100, (now() AT TIME ZONE 'UTC')::date);
+INSERT INTO postings (entry_id, entry_kind, currency, debit_account, credit_account, amount, local_day)
+ VALUES (:credit_id::uuid, 'credit', 'EUR', E'goodwill\\x3acost-of-doing-business', E'remedies\\x3aowed', 100, (now() AT TIME ZONE 'UTC')::date);
 COMMIT;
 `;
 
 async function drivePgbench(
   pgbench: string,
   url: string,
-  seconds: number,
-): Promise<{ tps: number; p50: number | null; detail: string }> {
+  connections: number,
+): Promise<{ tps: number; latency: number | null; failed: number }> {
   const u = new URL(url);
   const script = join(tmpdir(), `leeway-credit-${process.pid}.sql`);
   await writeFile(script, pgbenchScript());
+  const host = u.searchParams.get('host') ?? u.hostname;
   const args = [
     '-n',
     // Extended protocol with unnamed statements: what node-postgres sends for parameterised queries.
     '-M',
     'extended',
     '-h',
-    u.hostname,
+    host,
     '-p',
-    u.port,
+    u.port || '5432',
     '-U',
     decodeURIComponent(u.username),
     '-c',
-    String(CONNECTIONS),
+    String(connections),
     '-j',
-    '2',
+    String(Math.min(2, connections)),
     '-f',
     script,
-    u.pathname.slice(1),
+    decodeURIComponent(u.pathname.slice(1)),
   ];
   const env = { ...process.env, PGPASSWORD: decodeURIComponent(u.password) };
   await promisify(execFile)(pgbench, [...args, '-T', '3'], { env }); // warm-up
-  const { stdout } = await promisify(execFile)(pgbench, [...args, '-T', String(seconds)], { env });
-  const tps = Number(/tps = ([\d.]+)/.exec(stdout)?.[1] ?? NaN);
+  const { stdout } = await promisify(execFile)(pgbench, [...args, '-T', String(DURATION_S)], { env });
   const latency = Number(/latency average = ([\d.]+) ms/.exec(stdout)?.[1] ?? NaN);
   return {
-    tps,
-    p50: Number.isFinite(latency) ? latency : null,
-    detail: stdout.trim().split('\n').slice(-6).join('\n'),
+    tps: Number(/tps = ([\d.]+)/.exec(stdout)?.[1] ?? NaN),
+    latency: Number.isFinite(latency) ? latency : null,
+    failed: Number(/number of failed transactions: (\d+)/.exec(stdout)?.[1] ?? 0),
   };
 }
 
+/** A fresh database: embedded, or made on BENCH_SERVER_URL's server and dropped afterwards. */
+async function database(): Promise<{ url: string; cleanup: () => Promise<void> }> {
+  if (!SERVER_URL) {
+    const { db, cleanup } = await freshDatabase();
+    return { url: db.url, cleanup };
+  }
+  const name = `leeway_bench_${randomBytes(4).toString('hex')}`;
+  const admin = new Client({ connectionString: SERVER_URL });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const url = new URL(SERVER_URL);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    cleanup: async () => {
+      const c = new Client({ connectionString: SERVER_URL });
+      await c.connect();
+      await c.query(`DROP DATABASE ${name} WITH (FORCE)`);
+      await c.end();
+    },
+  };
+}
+
+/**
+ * Where the service's busy time went, from its CPU profile: self time summed per package (or
+ * Node's own internals, the garbage collector and native calls), as a share of busy time.
+ */
+function profileSummary(dir: string): string[] {
+  const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
+  if (!file) return ['no profile written'];
+  const prof = JSON.parse(readFileSync(join(dir, file), 'utf8')) as {
+    nodes: Array<{ id: number; callFrame: { functionName: string; url: string } }>;
+    samples: number[];
+    timeDeltas: number[];
+  };
+  const byId = new Map(prof.nodes.map((n) => [n.id, n]));
+  const buckets = new Map<string, number>();
+  prof.samples.forEach((id, i) => {
+    const { functionName, url } = byId.get(id)!.callFrame;
+    let bucket: string;
+    if (functionName === '(idle)') return;
+    if (functionName.startsWith('(')) bucket = functionName;
+    else if (url.includes('node_modules/')) bucket = url.split('node_modules/').pop()!.split('/').slice(0, 2).join('/');
+    else if (url.includes('/dist/src/')) bucket = 'leeway (dist/src)';
+    else if (url.startsWith('node:')) bucket = 'node internals';
+    else bucket = url === '' ? `native: ${functionName}` : url;
+    if (bucket.startsWith('@') === false && bucket.includes('/') && !bucket.startsWith('native'))
+      bucket = bucket.split('/')[0];
+    buckets.set(bucket, (buckets.get(bucket) ?? 0) + (prof.timeDeltas[i] ?? 0));
+  });
+  const busy = [...buckets.values()].reduce((a, b) => a + b, 0);
+  return [...buckets]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 12)
+    .map(([name, us]) => `  ${((100 * us) / busy).toFixed(1).padStart(5)}%  ${name}`);
+}
+
 async function main(): Promise<void> {
-  const { db, cleanup } = await freshDatabase();
-  const service = await startService({ DATABASE_URL: db.url, LEEWAY_BOOTSTRAP_TOKEN: BOOTSTRAP });
+  const db = await database();
+  if (PROFILE_DIR) await mkdir(PROFILE_DIR, { recursive: true });
+  const service = await startService(
+    { DATABASE_URL: db.url, LEEWAY_BOOTSTRAP_TOKEN: BOOTSTRAP },
+    PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : [],
+  );
+  let stopped = false;
   try {
     const admin = BOOTSTRAP;
     const role = await api(service.url, 'POST', '/v1/roles', admin, { name: 'Frontline' });
@@ -189,39 +261,47 @@ async function main(): Promise<void> {
       });
       tokens.push((await api(service.url, 'POST', `/v1/users/${user.id}/tokens`, admin, {})).token);
     }
-    console.log(`bench:credits — ${AGENTS} agents, ${CONNECTIONS} connections, ${DURATION_S}s per phase`);
-
-    const svc = await driveService(service.url, tokens);
-    console.log(
-      `service  : ${svc.rate.toFixed(0)} credits/s  p50 ${svc.p50} ms  p99 ${svc.p99} ms  errors ${svc.errors}  non-2xx ${svc.non2xx}  (${svc.total} requests)`,
-    );
-
-    const pgbench = findPgbench();
-    if (!pgbench) {
-      console.log('pgbench  : not found (install postgresql-client or PostgreSQL); ratio not computed');
-      return;
-    }
     const client = new Client({ connectionString: db.url });
     await client.connect();
-    const hashes = await client.query(
-      `SELECT row_number() OVER (ORDER BY u.display_name) AS n, t.token_hash FROM tokens t JOIN users u ON u.id = t.user_id
-        WHERE 'agent' = ANY(u.access)`,
+    const [{ server }] = (await client.query(`SELECT split_part(version(), ' ', 2) AS server`)).rows;
+    await client.query(
+      `CREATE TABLE bench_agents AS
+         SELECT row_number() OVER (ORDER BY display_name)::int AS n, id AS agent_id, role_id, team_id
+           FROM users WHERE 'agent' = ANY(access)`,
     );
-    await client.query(`CREATE TABLE bench_agents (n int PRIMARY KEY, token_hash bytea NOT NULL)`);
-    for (const row of hashes.rows) {
-      await client.query(`INSERT INTO bench_agents VALUES ($1, $2)`, [row.n, row.token_hash]);
-    }
+    await client.query(`ALTER TABLE bench_agents ADD PRIMARY KEY (n)`);
     await client.end();
-    const pg = await drivePgbench(pgbench, db.url, DURATION_S);
-    console.log(`pgbench  : ${pg.tps.toFixed(0)} tps  latency avg ${pg.p50} ms  (same statements, same server)`);
-    console.log(`ratio    : ${(svc.rate / pg.tps).toFixed(2)} (service credits/s ÷ pgbench tps; target ≥ 0.5)`);
-
+    const pgbench = findPgbench();
     console.log(
-      `verdict  : errors ${svc.errors + svc.non2xx === 0 ? 'none' : 'SOME'}, p99 ${svc.p99 < 100 ? '<' : '≥'} 100 ms`,
+      `bench:credits — PostgreSQL ${server}, ${AGENTS} agents, ${DURATION_S} s per phase, Node ${process.version}`,
     );
-  } finally {
+    console.log('connections | service credits/s | p50 | p99 | errors | peak RSS | pgbench tps | ratio');
+    for (const connections of CONNECTIONS) {
+      const svc = await driveService(service.url, tokens, connections, service.child.pid!);
+      const pg = pgbench ? await drivePgbench(pgbench, db.url, connections) : null;
+      console.log(
+        [
+          String(connections).padStart(11),
+          svc.rate.toFixed(0).padStart(17),
+          `${svc.p50} ms`,
+          `${svc.p99} ms`,
+          String(svc.errors + svc.non2xx),
+          `${svc.rssPeakMiB.toFixed(0)} MiB`,
+          pg ? `${pg.tps.toFixed(0)}${pg.failed ? ` (${pg.failed} failed)` : ''}` : 'pgbench not found',
+          pg ? (svc.rate / pg.tps).toFixed(2) : '-',
+        ].join(' | '),
+      );
+    }
+    console.log('(ratio: service credits/s ÷ pgbench transactions/s; target at 32 connections ≥ 0.4, p99 ≤ 60 ms)');
     await service.stop();
-    await cleanup();
+    stopped = true;
+    if (PROFILE_DIR) {
+      console.log(`where the service's busy time went (self time, ${PROFILE_DIR}):`);
+      for (const line of profileSummary(PROFILE_DIR)) console.log(line);
+    }
+  } finally {
+    if (!stopped) await service.stop();
+    await db.cleanup();
   }
 }
 
