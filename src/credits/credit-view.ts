@@ -30,6 +30,38 @@ export interface CreditView {
   reversedBy: ReversalView | null;
 }
 
+/** A credit as stored (`credits`), as the driver gives it: bigint as string, timestamps as Date. */
+export interface CreditRow {
+  id: string;
+  agent_id: string;
+  role_id: string | null;
+  team_id: string | null;
+  limits_version: number | null;
+  amount: string;
+  currency: string;
+  kind: string;
+  reason_code: string;
+  case_ref: string;
+  customer_ref: string | null;
+  channel: string | null;
+  note: string | null;
+  occurred_at: Date;
+  recorded_at: Date;
+  within_discretion: string;
+  overrun: string;
+  unbudgeted: boolean;
+  binding_limit: string | null;
+}
+
+/** What CREDIT_COLUMNS selects: the credit, its reversal if any, and a cursor for paging. */
+export interface CreditReadRow extends CreditRow {
+  recorded_cursor?: string;
+  reversal_id: string | null;
+  reversed_by: string | null;
+  reversal_reason: string | null;
+  reversal_recorded_at: Date | null;
+}
+
 /** Columns every credit read selects, so creditView can map them. */
 export const CREDIT_COLUMNS = `
   c.id, c.agent_id, c.role_id, c.team_id, c.limits_version, c.amount, c.currency, c.kind, c.reason_code,
@@ -38,7 +70,7 @@ export const CREDIT_COLUMNS = `
   to_char(c.recorded_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS recorded_cursor,
   r.id AS reversal_id, r.reversed_by, r.reason AS reversal_reason, r.recorded_at AS reversal_recorded_at`;
 
-export function creditView(row: Record<string, any>): CreditView {
+export function creditView(row: CreditReadRow): CreditView {
   return {
     id: row.id,
     agentId: row.agent_id,
@@ -52,19 +84,19 @@ export function creditView(row: Record<string, any>): CreditView {
     customerRef: row.customer_ref,
     channel: row.channel,
     note: row.note,
-    occurredAt: (row.occurred_at as Date).toISOString(),
-    recordedAt: (row.recorded_at as Date).toISOString(),
+    occurredAt: row.occurred_at.toISOString(),
+    recordedAt: row.recorded_at.toISOString(),
     withinDiscretion: BigInt(row.within_discretion),
     overrun: BigInt(row.overrun),
     unbudgeted: row.unbudgeted,
     limitsVersion: row.limits_version,
-    bindingLimit: row.binding_limit,
+    bindingLimit: row.binding_limit as CreditView['bindingLimit'],
     reversedBy: row.reversal_id
       ? {
           id: row.reversal_id,
-          by: row.reversed_by,
-          reason: row.reversal_reason,
-          recordedAt: (row.reversal_recorded_at as Date).toISOString(),
+          by: row.reversed_by!,
+          reason: row.reversal_reason!,
+          recordedAt: row.reversal_recorded_at!.toISOString(),
         }
       : null,
   };

@@ -1,51 +1,28 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
+import { CreditRow, CreditView } from './credit-view';
 
 /** What logging a credit sends to `leeway_log_credit` (migration 1765100000000). */
-export interface LogCreditParams {
+export interface LogCreditParams extends Pick<
+  CreditView,
+  'amount' | 'currency' | 'kind' | 'reasonCode' | 'caseRef' | 'customerRef' | 'channel' | 'note'
+> {
   agentId: string;
   key: string;
   requestHash: Buffer;
   roleId: string | null;
   teamId: string | null;
   creditId: string;
-  amount: bigint;
-  currency: string;
-  kind: string;
-  reasonCode: string;
-  caseRef: string;
-  customerRef: string | null;
-  channel: string | null;
-  note: string | null;
   occurredAt: Date;
   timezone: string;
 }
 
-/** The credit as recorded (the same columns creditView reads everywhere), and what its answer shows. */
-export interface LoggedCreditRow {
+/** The credit as recorded (the columns creditView reads everywhere), and what its answer shows. */
+export interface LoggedCreditRow extends CreditRow {
   replayed: boolean;
   /** A response stored by an earlier version of the service, replayed as it was. */
   stored_status: number | null;
   stored_response: string | null;
-  id: string;
-  agent_id: string;
-  role_id: string | null;
-  team_id: string | null;
-  limits_version: number | null;
-  amount: string;
-  currency: string;
-  kind: string;
-  reason_code: string;
-  case_ref: string;
-  customer_ref: string | null;
-  channel: string | null;
-  note: string | null;
-  occurred_at: Date;
-  recorded_at: Date;
-  within_discretion: string;
-  overrun: string;
-  unbudgeted: boolean;
-  binding_limit: string | null;
   per_credit: string | null;
   per_case: string | null;
   per_agent_day: string | null;

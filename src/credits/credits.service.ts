@@ -11,7 +11,7 @@ import { APP_CONFIG, AppConfig } from '../config/config';
 import { MetricsService } from '../metrics/metrics.service';
 import { CurrencyLimits } from '../roles/limits';
 import { requestHash } from './canonical-json';
-import { CREDIT_COLUMNS, CreditView, creditView } from './credit-view';
+import { CREDIT_COLUMNS, CreditReadRow, CreditView, creditView } from './credit-view';
 import { CreateCreditDto, ReverseCreditDto } from './dto/create-credit.dto';
 import { ListCreditsDto } from './dto/list-credits.dto';
 import { headroomView } from './headroom.service';
@@ -42,7 +42,7 @@ function answer(row: LoggedCreditRow): string {
       };
   const used = { usedCase: BigInt(row.used_case!), usedDay: BigInt(row.used_day!), usedMonth: BigInt(row.used_month!) };
   return toJson({
-    ...creditView({ ...row, reversal_id: null }),
+    ...creditView({ ...row, reversal_id: null, reversed_by: null, reversal_reason: null, reversal_recorded_at: null }),
     headroom: headroomView(row.currency, row.limits_version, limits, used, row.case_ref),
   });
 }
@@ -136,7 +136,7 @@ export class CreditsService {
   async reverse(actor: Principal, creditId: string, dto: ReverseCreditDto): Promise<CreditView> {
     const asFinance = actor.access.includes('finance');
     const reversed = await this.dataSource.transaction('READ COMMITTED', async (m) => {
-      const [row]: Array<Record<string, any>> = await m.query(
+      const [row]: Array<CreditReadRow & { day: string }> = await m.query(
         `SELECT ${CREDIT_COLUMNS}, c.local_day::text AS day FROM credits c
            LEFT JOIN credit_reversals r ON r.credit_id = c.id WHERE c.id = $1`,
         [creditId],
@@ -214,7 +214,7 @@ export class CreditsService {
 
   async get(actor: Principal, id: string): Promise<CreditView> {
     const asAuditor = actor.access.includes('auditor');
-    const rows: Array<Record<string, any>> = await this.dataSource.query(
+    const rows: CreditReadRow[] = await this.dataSource.query(
       `SELECT ${CREDIT_COLUMNS} FROM credits c LEFT JOIN credit_reversals r ON r.credit_id = c.id WHERE c.id = $1`,
       [id],
     );
@@ -243,7 +243,7 @@ export class CreditsService {
     const from = q.from ? new Date(q.from) : null;
     const to = q.to ? new Date(q.to) : null;
     if (from && to && from >= to) throw DomainError.validation('to', 'must be after from');
-    const rows: Array<Record<string, any>> = await this.dataSource.query(
+    const rows: CreditReadRow[] = await this.dataSource.query(
       `SELECT ${CREDIT_COLUMNS} FROM credits c LEFT JOIN credit_reversals r ON r.credit_id = c.id
         WHERE ($1::uuid IS NULL OR c.agent_id = $1)
           AND ($2::timestamptz IS NULL OR c.occurred_at >= $2)

@@ -1,20 +1,14 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { KeyValues } from './release-rule';
+import { BlockFigures, KeyValues } from './release-rule';
 import { ReleasesService } from './releases.service';
 
 /** One stored row of a month's release (`release_rows`): the sum of whole blocks for one grouping. */
-export interface StoredRow {
+export interface StoredRow extends BlockFigures {
   currency: string;
   keys: KeyValues;
   notShown: boolean;
   blocks: number;
-  credits: number;
-  reversals: number;
-  amount: bigint;
-  withinDiscretion: bigint | null;
-  overrun: bigint | null;
-  creditsWithOverrun: number | null;
 }
 
 /** Rows kept at most; about 200 bytes each. The finest grouping of a 1,000-agent year is ~80,000. */

@@ -5,7 +5,7 @@ import { APP_CONFIG, AppConfig } from '../config/config';
 import { LIMIT_KEYS } from '../roles/limits';
 import { combineHistograms, Histogram, percentileEdge } from './limit-fit-buckets';
 import { BlockFigures, GroupKey, passesRules, ROLLUP_ORDER } from './release-rule';
-import { SumRow } from './release-sums';
+import { addFigures, emptySum, SumRow } from './release-sums';
 import { LimitFitCounts } from './releases.repository';
 import { MonthRows, StoredRow } from './month-rows';
 import { MonthStatus, ReleasesService } from './releases.service';
@@ -120,21 +120,21 @@ export class ReleaseReader {
       ...base,
       from: range.from,
       to: range.to,
-      rows: sums.rows.map((r) => this.row(r, q.period, q.groupBy)),
+      rows: sums.rows.map((r) => this.row(r, q.period, q.groupBy, sums.names)),
       notShown: sums.notShown.map((r) => ({ currency: r.currency, ...figures(r) })),
       totals: sums.totals.map((r) => ({ currency: r.currency, ...figures(r) })),
       withheld: sums.withheld,
     };
   }
 
-  private row(r: NamedSumRow, period: ReleasePeriod, groupBy: GroupKey[]): ReleaseSpendRow {
+  private row(r: SumRow, period: ReleasePeriod, groupBy: GroupKey[], names: Map<string, string>): ReleaseSpendRow {
     const out: Partial<ReleaseSpendRow> = {};
     if (period !== 'none') out.period = r.period!;
     for (const key of GROUP_KEY_ORDER) {
       if (!groupBy.includes(key)) continue;
       const value = r.keys[key] ?? null;
-      if (key === 'role') out.role = { id: value, name: r.roleName };
-      else if (key === 'team') out.team = { id: value, name: r.teamName };
+      if (key === 'role') out.role = { id: value, name: (value && names.get(`role/${value}`)) ?? null };
+      else if (key === 'team') out.team = { id: value, name: (value && names.get(`team/${value}`)) ?? null };
       else out[key] = value;
     }
     out.currency = r.currency;
@@ -161,9 +161,9 @@ export class ReleaseReader {
       for (const key of groupBy) keys[key] = r.keys[key];
       return keys;
     };
-    const rows = new Map<string, NamedSumRow>();
-    const notShown = new Map<string, NamedSumRow>();
-    const totals = new Map<string, NamedSumRow>();
+    const rows = new Map<string, SumRow>();
+    const notShown = new Map<string, SumRow>();
+    const totals = new Map<string, SumRow>();
     const withheld: Array<{ month: string; currency: string }> = [];
     months.forEach((month, i) => {
       const label = periodLabel(month, period);
@@ -184,9 +184,10 @@ export class ReleaseReader {
       for (const c of withheldByMonth[i]) if (!currency || c === currency) withheld.push({ month, currency: c });
     });
     const named = [...rows.values()].sort(byPeriodCurrencyKeys);
-    await this.name(named, groupBy);
-    const byCurrency = (a: NamedSumRow, b: NamedSumRow) => compare(a.currency, b.currency);
+    const names = await this.names(named, groupBy);
+    const byCurrency = (a: SumRow, b: SumRow) => compare(a.currency, b.currency);
     return {
+      names,
       rows: named,
       notShown: [...notShown.values()].sort(byCurrency),
       totals: [...totals.values()].sort(byCurrency),
@@ -194,22 +195,18 @@ export class ReleaseReader {
     };
   }
 
-  /** Today's names of the roles and teams the rows carry (names may change; releases keep ids). */
-  private async name(rows: NamedSumRow[], groupBy: GroupKey[]): Promise<void> {
+  /** Today's names of the roles and teams the rows carry (`role/<id>`): names may change, releases keep ids. */
+  private async names(rows: SumRow[], groupBy: GroupKey[]): Promise<Map<string, string>> {
     const ids = (key: 'role' | 'team') =>
       groupBy.includes(key) ? [...new Set(rows.map((r) => r.keys[key]).filter((v): v is string => !!v))] : [];
     const [roles, teams] = [ids('role'), ids('team')];
-    if (roles.length + teams.length === 0) return;
+    if (roles.length + teams.length === 0) return new Map();
     const found: Array<{ kind: 'role' | 'team'; id: string; name: string }> = await this.dataSource.query(
       `SELECT 'role' AS kind, id, name FROM roles WHERE id = ANY($1::uuid[])
        UNION ALL SELECT 'team', id, name FROM teams WHERE id = ANY($2::uuid[])`,
       [roles, teams],
     );
-    const names = new Map(found.map((f) => [`${f.kind}/${f.id}`, f.name]));
-    for (const r of rows) {
-      r.roleName = r.keys.role ? (names.get(`role/${r.keys.role}`) ?? null) : null;
-      r.teamName = r.keys.team ? (names.get(`team/${r.keys.team}`) ?? null) : null;
-    }
+    return new Map(found.map((f) => [`${f.kind}/${f.id}`, f.name]));
   }
 
   async limitFit(q: { from?: string; to?: string; currency?: string }) {
@@ -441,14 +438,9 @@ function periodLabel(month: string, period: ReleasePeriod): string | null {
   return `${month.slice(0, 4)}-Q${Math.ceil(Number(month.slice(5, 7)) / 3)}`;
 }
 
-interface NamedSumRow extends SumRow {
-  roleName: string | null;
-  teamName: string | null;
-}
-
-/** Adds a stored row to the sum `id`; a withheld split in any part withholds the sum's split. */
+/** Adds a stored row (a sum of whole blocks) to the sum `id`. */
 function addTo(
-  sums: Map<string, NamedSumRow>,
+  sums: Map<string, SumRow>,
   id: string,
   period: string | null,
   keys: Partial<Record<GroupKey, string | null>>,
@@ -456,31 +448,10 @@ function addTo(
 ): void {
   let sum = sums.get(id);
   if (!sum) {
-    // One literal shape for every sum, so that V8 keeps them fast.
-    sum = {
-      period,
-      currency: r.currency,
-      keys,
-      blocks: 0,
-      credits: 0,
-      reversals: 0,
-      amount: 0n,
-      withinDiscretion: 0n,
-      overrun: 0n,
-      creditsWithOverrun: 0,
-      roleName: null,
-      teamName: null,
-    };
+    sum = emptySum(period, r.currency, keys);
     sums.set(id, sum);
   }
-  sum.blocks += r.blocks;
-  sum.credits += r.credits;
-  sum.reversals += r.reversals;
-  sum.amount += r.amount;
-  const split = sum.overrun !== null && r.overrun !== null;
-  sum.withinDiscretion = split ? sum.withinDiscretion! + r.withinDiscretion! : null;
-  sum.overrun = split ? sum.overrun! + r.overrun! : null;
-  sum.creditsWithOverrun = split ? sum.creditsWithOverrun! + r.creditsWithOverrun! : null;
+  addFigures(sum, r, r.blocks);
 }
 
 /** Plain code-point order, nulls last (as PostgreSQL sorts them ascending). */
@@ -491,7 +462,7 @@ function compare(a: string | null | undefined, b: string | null | undefined): nu
   return a < b ? -1 : 1;
 }
 
-function byPeriodCurrencyKeys(a: NamedSumRow, b: NamedSumRow): number {
+function byPeriodCurrencyKeys(a: SumRow, b: SumRow): number {
   return (
     compare(a.period, b.period) ||
     compare(a.currency, b.currency) ||

@@ -19,7 +19,8 @@ export interface BlockSums {
   totals: SumRow[];
 }
 
-function empty(period: string | null, currency: string, keys: Partial<KeyValues>): SumRow {
+/** A sum with nothing in it yet. */
+export function emptySum(period: string | null, currency: string, keys: Partial<KeyValues>): SumRow {
   return {
     period,
     currency,
@@ -34,9 +35,12 @@ function empty(period: string | null, currency: string, keys: Partial<KeyValues>
   };
 }
 
-/** Adds a whole block; a withheld split in any block withholds the sum's split. */
-function add(row: SumRow, b: Block): void {
-  row.blocks += 1;
+/**
+ * Adds figures made of `blocks` whole blocks (one block, or a stored sum of several); a withheld
+ * split in any part withholds the sum's split.
+ */
+export function addFigures(row: SumRow, b: BlockFigures, blocks: number): void {
+  row.blocks += blocks;
   row.credits += b.credits;
   row.reversals += b.reversals;
   row.amount += b.amount;
@@ -52,7 +56,7 @@ function bump(map: Map<string, SumRow>, id: string, make: () => SumRow, b: Block
     row = make();
     map.set(id, row);
   }
-  add(row, b);
+  addFigures(row, b, 1);
 }
 
 /**
@@ -64,14 +68,14 @@ export function sumBlocks(blocks: PeriodBlock[], groupBy: GroupKey[]): BlockSums
   const notShown = new Map<string, SumRow>();
   const totals = new Map<string, SumRow>();
   for (const b of blocks) {
-    bump(totals, b.currency, () => empty(null, b.currency, {}), b);
+    bump(totals, b.currency, () => emptySum(null, b.currency, {}), b);
     if (groupBy.every((key) => key in b.keys)) {
       const keys: Partial<KeyValues> = {};
       for (const key of groupBy) keys[key] = b.keys[key];
       const id = JSON.stringify([b.period, b.currency, groupBy.map((k) => keys[k])]);
-      bump(rows, id, () => empty(b.period, b.currency, keys), b);
+      bump(rows, id, () => emptySum(b.period, b.currency, keys), b);
     } else {
-      bump(notShown, b.currency, () => empty(null, b.currency, {}), b);
+      bump(notShown, b.currency, () => emptySum(null, b.currency, {}), b);
     }
   }
   const ordered = (m: Map<string, SumRow>) => [...m.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
