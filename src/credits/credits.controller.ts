@@ -1,18 +1,11 @@
 import { Body, Controller, Get, Headers, HttpCode, Param, Post, Query, Req, Res } from '@nestjs/common';
-import {
-  ApiCreatedResponse,
-  ApiHeader,
-  ApiOkResponse,
-  ApiOperation,
-  ApiPropertyOptional,
-  ApiTags,
-} from '@nestjs/swagger';
-import { IsOptional, IsString, Length } from 'class-validator';
+import { ApiCreatedResponse, ApiHeader, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Allow, CurrentUser } from '../access/allow.decorator';
 import { Principal } from '../access/principal';
 import { DomainError } from '../common/domain-error';
-import { IsCurrency } from '../common/money';
+
 import { ApiPage, ApiProblems } from '../common/openapi';
 import { uuidPipe } from '../common/uuid.pipe';
 import { CreditsService } from './credits.service';
@@ -20,19 +13,7 @@ import { CreateCreditDto, ReverseCreditDto } from './dto/create-credit.dto';
 import { CreditView, HeadroomListView, LoggedCreditView } from './dto/credit-view.dto';
 import { ListCreditsDto } from './dto/list-credits.dto';
 import { HeadroomService } from './headroom.service';
-
-export class HeadroomQueryDto {
-  @ApiPropertyOptional({ example: 'EUR' })
-  @IsOptional()
-  @IsCurrency()
-  currency?: string;
-
-  @ApiPropertyOptional({ example: 'CASE-48213', minLength: 1, maxLength: 100 })
-  @IsOptional()
-  @IsString()
-  @Length(1, 100)
-  caseRef?: string;
-}
+import { HeadroomQueryDto } from './dto/headroom-query.dto';
 
 const KEY = /^[\x21-\x7e]{1,255}$/;
 

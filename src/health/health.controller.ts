@@ -1,17 +1,10 @@
 import { Controller, Get, HttpCode } from '@nestjs/common';
-import { ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { DataSource } from 'typeorm';
 import { Public } from '../access/allow.decorator';
 import { DomainError } from '../common/domain-error';
 import { ApiProblems } from '../common/openapi';
-
-export class LiveView {
-  @ApiProperty({ enum: ['ok'] }) status!: 'ok';
-}
-
-export class ReadyView extends LiveView {
-  @ApiProperty({ enum: ['up'] }) database!: 'up';
-}
+import { LiveView, ReadyView } from './dto/health.dto';
 
 @ApiTags('health')
 @Controller('health')

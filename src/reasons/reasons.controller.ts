@@ -1,21 +1,14 @@
 import { Body, Controller, Get, Param, Patch, Post, Query } from '@nestjs/common';
-import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
-import { Transform } from 'class-transformer';
-import { IsBoolean, IsOptional } from 'class-validator';
+import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+
 import { Allow, CurrentUser } from '../access/allow.decorator';
 import { Principal } from '../access/principal';
 import { DomainError } from '../common/domain-error';
 import { ApiProblems } from '../common/openapi';
-import { CreateReasonDto, REASON_CODE, ReasonListView, ReasonView, UpdateReasonDto } from './dto/reason.dto';
+import { REASON_CODE } from '../common/validators';
+import { CreateReasonDto, ReasonListView, ReasonView, UpdateReasonDto } from './dto/reason.dto';
 import { ReasonsService } from './reasons.service';
-
-export class ReasonQueryDto {
-  @ApiPropertyOptional({ description: 'Include retired reasons' })
-  @IsOptional()
-  @Transform(({ value }) => (value === 'true' ? true : value === 'false' ? false : value))
-  @IsBoolean()
-  all?: boolean;
-}
+import { ReasonQueryDto } from './dto/reason-query.dto';
 
 @ApiTags('reasons')
 @Controller('v1/reasons')

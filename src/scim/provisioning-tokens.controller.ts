@@ -1,30 +1,12 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
-import {
-  ApiCreatedResponse,
-  ApiNoContentResponse,
-  ApiOkResponse,
-  ApiOperation,
-  ApiProperty,
-  ApiTags,
-} from '@nestjs/swagger';
+import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Allow, CurrentUser } from '../access/allow.decorator';
 import { IssuedTokenView, IssueTokenDto } from '../access/dto/user.dto';
 import { Principal } from '../access/principal';
-import { ApiId, ApiInstant, ApiProblems } from '../common/openapi';
+import { ApiProblems } from '../common/openapi';
 import { uuidPipe } from '../common/uuid.pipe';
 import { ProvisioningTokensService } from './provisioning-tokens.service';
-
-export class ProvisioningTokenView {
-  @ApiId() id!: string;
-  @ApiProperty({ type: String, nullable: true }) label!: string | null;
-  @ApiInstant() createdAt!: string;
-  @ApiInstant({ nullable: true, description: 'Up to a minute behind; null if never used' }) lastUsedAt!: string | null;
-  @ApiInstant({ nullable: true }) revokedAt!: string | null;
-}
-
-export class ProvisioningTokenListView {
-  @ApiProperty({ type: [ProvisioningTokenView] }) data!: ProvisioningTokenView[];
-}
+import { ProvisioningTokenListView } from './dto/provisioning-token.dto';
 
 @ApiTags('scim')
 @Controller('v1/provisioning-tokens')

@@ -4,7 +4,6 @@ import {
   ApiBody,
   ApiExtraModels,
   ApiOperation,
-  ApiProperty,
   ApiResponse,
   ApiTags,
   getSchemaPath,
@@ -16,17 +15,10 @@ import { uuidPipe } from '../common/uuid.pipe';
 import { SiteUrl } from '../sign-in/site-url';
 import { ScimAuthGuard, ScimRequest } from './scim-auth.guard';
 import { ScimContext, ScimService } from './scim.service';
+import { ScimErrorView } from './dto/scim-error.dto';
 
 export const SCIM_TYPE = 'application/scim+json';
 export const SCIM_BASE = '/scim/v2';
-
-/** RFC 7644 §3.12: how SCIM answers errors. */
-export class ScimErrorView {
-  @ApiProperty({ example: ['urn:ietf:params:scim:api:messages:2.0:Error'] }) schemas!: string[];
-  @ApiProperty({ example: '404', description: 'The HTTP status, as a string' }) status!: string;
-  @ApiProperty({ required: false, example: 'uniqueness' }) scimType?: string;
-  @ApiProperty({ required: false }) detail?: string;
-}
 
 const scimBody = (description: string) => ({
   description,

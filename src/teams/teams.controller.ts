@@ -1,25 +1,12 @@
 import { Body, Controller, Get, Post, Query } from '@nestjs/common';
-import { ApiCreatedResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
-import { IsString, Length, Matches } from 'class-validator';
+import { ApiCreatedResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+
 import { Allow, CurrentUser } from '../access/allow.decorator';
 import { Principal } from '../access/principal';
-import { ApiId, ApiInstant, ApiPage, ApiProblems } from '../common/openapi';
+import { ApiPage, ApiProblems } from '../common/openapi';
 import { PageQueryDto } from '../common/pagination';
 import { TeamsService } from './teams.service';
-
-export class CreateTeamDto {
-  @ApiProperty({ example: 'Returns desk', minLength: 1, maxLength: 120, description: 'Unique; no control characters' })
-  @IsString()
-  @Length(1, 120)
-  @Matches(/^[^\p{Cc}\p{Cs}]+$/u, { message: 'name must not contain control characters' })
-  name!: string;
-}
-
-export class TeamView {
-  @ApiId() id!: string;
-  @ApiProperty() name!: string;
-  @ApiInstant() createdAt!: string;
-}
+import { CreateTeamDto, TeamView } from './dto/team.dto';
 
 @ApiTags('teams')
 @Controller('v1/teams')

@@ -6,7 +6,7 @@ import { DomainError } from '../common/domain-error';
 import { decodeCursor, Page, toPage } from '../common/pagination';
 import { duplicateOf } from '../common/pg-errors';
 import { Team } from './team.entity';
-import type { TeamView } from './teams.controller';
+import type { TeamView } from './dto/team.dto';
 
 const view = (t: Team): TeamView => ({ id: t.id, name: t.name, createdAt: t.createdAt.toISOString() });
 

@@ -17,8 +17,7 @@ import {
 import { IsOmittable } from '../../common/omittable';
 import { ApiId, ApiInstant } from '../../common/openapi';
 import { ACCESS_LEVELS, AccessLevel } from '../access-level';
-
-const PRINTABLE = /^[^\p{Cc}\p{Cs}]+$/u;
+import { NoControlCharacters } from '../../common/validators';
 
 const DISPLAY_NAME = { minLength: 1, maxLength: 200, description: 'No control characters' } as const;
 const ACCESS = { enum: ACCESS_LEVELS, isArray: true, minItems: 1, maxItems: 5, uniqueItems: true } as const;
@@ -44,7 +43,7 @@ export class CreateUserDto {
   @ApiProperty({ ...DISPLAY_NAME, example: 'Sam Rivera' })
   @IsString()
   @Length(1, 200)
-  @Matches(PRINTABLE, { message: 'displayName must not contain control characters' })
+  @NoControlCharacters()
   displayName!: string;
 
   @ApiProperty({ ...ACCESS, example: ['agent'] })
@@ -65,7 +64,7 @@ export class CreateUserDto {
   @IsOptional()
   @IsString()
   @Length(1, 200)
-  @Matches(PRINTABLE, { message: 'externalRef must not contain control characters' })
+  @NoControlCharacters()
   externalRef?: string | null;
 }
 
@@ -75,7 +74,7 @@ export class UpdateUserDto extends PickType(CreateUserDto, ['roleId', 'teamId', 
   @IsOmittable()
   @IsString()
   @Length(1, 200)
-  @Matches(PRINTABLE, { message: 'displayName must not contain control characters' })
+  @NoControlCharacters()
   displayName?: string;
 
   @ApiPropertyOptional(ACCESS)
@@ -106,7 +105,7 @@ export class IssueTokenDto {
   @IsOmittable()
   @IsString()
   @Length(1, 200)
-  @Matches(PRINTABLE, { message: 'label must not contain control characters' })
+  @NoControlCharacters()
   label?: string;
 
   @ApiPropertyOptional({

@@ -3,9 +3,7 @@ import { IsIn, IsISO8601, IsOptional, IsString, Length, Matches } from 'class-va
 import { IsCurrency, IsMinorUnits, MAX_AMOUNT } from '../../common/money';
 import { ApiMoney } from '../../common/openapi';
 import { Channel, CHANNELS, CREDIT_KINDS, CreditKind } from '../credit-kinds';
-
-const PRINTABLE = /^[^\p{Cc}\p{Cs}]*$/u;
-const PRINTABLE_MULTILINE = /^[^\p{Cs}\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]*$/u;
+import { IsReasonCode, NoControlCharacters, REASON_CODE } from '../../common/validators';
 
 export class CreateCreditDto {
   @ApiMoney({
@@ -26,11 +24,11 @@ export class CreateCreditDto {
 
   @ApiProperty({
     example: 'late_delivery',
-    pattern: '^[a-z][a-z0-9_]{1,49}$',
+    pattern: REASON_CODE.source,
     description: 'An active code from /v1/reasons',
   })
   @IsString()
-  @Matches(/^[a-z][a-z0-9_]{1,49}$/, { message: 'reasonCode must be a reason code such as late_delivery' })
+  @IsReasonCode()
   reasonCode!: string;
 
   @ApiProperty({
@@ -49,7 +47,7 @@ export class CreateCreditDto {
   @IsOptional()
   @IsString()
   @Length(1, 100)
-  @Matches(PRINTABLE, { message: 'customerRef must not contain control characters' })
+  @NoControlCharacters()
   customerRef?: string | null;
 
   @ApiPropertyOptional({ enum: CHANNELS, nullable: true })
@@ -61,7 +59,7 @@ export class CreateCreditDto {
   @IsOptional()
   @IsString()
   @Length(0, 2000)
-  @Matches(PRINTABLE_MULTILINE, { message: 'note must not contain control characters' })
+  @NoControlCharacters({ multiline: true })
   note?: string | null;
 
   @ApiPropertyOptional({
@@ -78,6 +76,6 @@ export class ReverseCreditDto {
   @ApiProperty({ example: 'Logged on the wrong case', minLength: 1, maxLength: 500 })
   @IsString()
   @Length(1, 500)
-  @Matches(PRINTABLE_MULTILINE, { message: 'reason must not contain control characters' })
+  @NoControlCharacters({ multiline: true })
   reason!: string;
 }

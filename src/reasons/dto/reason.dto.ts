@@ -1,8 +1,8 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsBoolean, IsString, Length, Matches } from 'class-validator';
 import { IsOmittable } from '../../common/omittable';
+import { NoControlCharacters, REASON_CODE } from '../../common/validators';
 
-export const REASON_CODE = /^[a-z][a-z0-9_]{1,49}$/;
 const CODE = {
   pattern: REASON_CODE.source,
   example: 'late_delivery',
@@ -19,7 +19,7 @@ export class CreateReasonDto {
   @ApiProperty(LABEL)
   @IsString()
   @Length(1, 200)
-  @Matches(/^[^\p{Cc}\p{Cs}]+$/u, { message: 'label must not contain control characters' })
+  @NoControlCharacters()
   label!: string;
 }
 
@@ -28,7 +28,7 @@ export class UpdateReasonDto {
   @IsOmittable()
   @IsString()
   @Length(1, 200)
-  @Matches(/^[^\p{Cc}\p{Cs}]+$/u, { message: 'label must not contain control characters' })
+  @NoControlCharacters()
   label?: string;
 
   @ApiPropertyOptional({ description: 'false retires the reason: existing credits keep it, new ones cannot use it' })

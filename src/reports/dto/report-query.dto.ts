@@ -2,8 +2,8 @@ import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { ArrayUnique, IsArray, IsIn, IsOptional, Matches } from 'class-validator';
 import { IsCurrency } from '../../common/money';
+import { MONTH } from '../../common/validators';
 
-export const MONTH = /^\d{4}-(0[1-9]|1[0-2])$/;
 const MONTH_MESSAGE = (field: string) =>
   `${field} must be a month such as 2026-11: reports read whole closed months, never days`;
 

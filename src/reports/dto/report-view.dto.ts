@@ -2,7 +2,8 @@ import { ApiExtraModels, ApiProperty, ApiPropertyOptional, getSchemaPath } from 
 import { ApiCount, ApiInstant, ApiMoney } from '../../common/openapi';
 import { LIMIT_KEYS } from '../../roles/limits';
 import { LimitsView } from '../../roles/dto/role.dto';
-import { GROUP_KEYS, MONTH, PERIODS } from './report-query.dto';
+import { MONTH } from '../../common/validators';
+import { GROUP_KEYS, PERIODS } from './report-query.dto';
 
 /** Response shapes of the reports API, as the document describes them. */
 

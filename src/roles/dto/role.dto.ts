@@ -1,12 +1,13 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsOptional, IsString, Length, Matches } from 'class-validator';
+import { IsOptional, IsString, Length } from 'class-validator';
 import { ApiId, ApiInstant, ApiMoney } from '../../common/openapi';
+import { NoControlCharacters } from '../../common/validators';
 
 export class CreateRoleDto {
   @ApiProperty({ example: 'Senior agent', minLength: 1, maxLength: 120, description: 'Unique; no control characters' })
   @IsString()
   @Length(1, 120)
-  @Matches(/^[^\p{Cc}\p{Cs}]+$/u, { message: 'name must not contain control characters' })
+  @NoControlCharacters()
   name!: string;
 
   @ApiPropertyOptional({ example: 'Handles escalated calls', maxLength: 1000, nullable: true, type: String })
