@@ -4,23 +4,49 @@ import { DataSource, EntityManager } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
 import { DomainError } from '../common/domain-error';
 import { decodeCursor, Page, toPage } from '../common/pagination';
-import { duplicateOf } from '../common/pg-errors';
+import { conflictOn } from '../common/pg-errors';
+import { changedRows } from '../database/changed-rows';
 import { CreateUserDto, MeView, UpdateUserDto, UserView } from './dto/user.dto';
-import { User } from './user.entity';
+import { AccessLevel } from './access-level';
 import { Principal } from './principal';
 import { TokensService } from './tokens.service';
 
-function view(u: User): UserView {
+/** A user as stored, in the driver's types. */
+interface UserRow {
+  id: string;
+  display_name: string;
+  access: AccessLevel[];
+  role_id: string | null;
+  team_id: string | null;
+  external_ref: string | null;
+  active: boolean;
+  created_at: Date;
+  updated_at: Date;
+}
+
+const USER_COLUMNS = 'id, display_name, access, role_id, team_id, external_ref, active, created_at, updated_at';
+
+/** The fields an admin may change, by their name in the API and their column. */
+const EDITABLE = {
+  displayName: 'display_name',
+  access: 'access',
+  roleId: 'role_id',
+  teamId: 'team_id',
+  externalRef: 'external_ref',
+  active: 'active',
+} as const;
+
+function view(u: UserRow): UserView {
   return {
     id: u.id,
-    displayName: u.displayName,
+    displayName: u.display_name,
     access: u.access,
-    roleId: u.roleId,
-    teamId: u.teamId,
-    externalRef: u.externalRef,
+    roleId: u.role_id,
+    teamId: u.team_id,
+    externalRef: u.external_ref,
     active: u.active,
-    createdAt: u.createdAt.toISOString(),
-    updatedAt: u.updatedAt.toISOString(),
+    createdAt: u.created_at.toISOString(),
+    updatedAt: u.updated_at.toISOString(),
   };
 }
 
@@ -36,21 +62,22 @@ export class UsersService {
   async create(actor: Principal, dto: CreateUserDto): Promise<UserView> {
     return this.write(async (m) => {
       await this.checkRefs(m, dto.roleId, dto.teamId);
-      const user = m.create(User, {
-        displayName: dto.displayName,
-        access: dto.access,
-        roleId: dto.roleId ?? null,
-        teamId: dto.teamId ?? null,
-        externalRef: dto.externalRef ?? null,
-        active: true,
-      });
-      const saved = await m.save(user);
+      const [saved]: UserRow[] = await m.query(
+        `INSERT INTO users (display_name, access, role_id, team_id, external_ref)
+         VALUES ($1, $2, $3, $4, $5) RETURNING ${USER_COLUMNS}`,
+        [dto.displayName, dto.access, dto.roleId ?? null, dto.teamId ?? null, dto.externalRef ?? null],
+      );
       await this.audit.record(m, {
         actorId: actor.id,
         action: 'user.created',
         subjectType: 'user',
         subjectId: saved.id,
-        details: { displayName: saved.displayName, access: saved.access, roleId: saved.roleId, teamId: saved.teamId },
+        details: {
+          displayName: saved.display_name,
+          access: saved.access,
+          roleId: saved.role_id,
+          teamId: saved.team_id,
+        },
       });
       return view(saved);
     });
@@ -58,27 +85,34 @@ export class UsersService {
 
   async update(actor: Principal, id: string, dto: UpdateUserDto): Promise<UserView> {
     return this.write(async (m) => {
-      const user = await m.findOne(User, { where: { id }, lock: { mode: 'pessimistic_write' } });
+      const [user]: UserRow[] = await m.query(`SELECT ${USER_COLUMNS} FROM users WHERE id = $1 FOR UPDATE`, [id]);
       if (!user) throw new DomainError('NOT_FOUND', 'No such user.');
       await this.checkRefs(m, dto.roleId, dto.teamId);
+      const next = { ...user };
       const changes: Record<string, { from: unknown; to: unknown }> = {};
-      for (const key of ['displayName', 'access', 'roleId', 'teamId', 'externalRef', 'active'] as const) {
-        const next = dto[key];
-        if (next === undefined) continue;
-        if (JSON.stringify(user[key]) === JSON.stringify(next)) continue;
-        changes[key] = { from: user[key], to: next };
-        (user as unknown as Record<string, unknown>)[key] = next;
+      for (const [key, column] of Object.entries(EDITABLE) as Array<[keyof typeof EDITABLE, keyof UserRow]>) {
+        const value = dto[key];
+        if (value === undefined) continue;
+        if (JSON.stringify(user[column]) === JSON.stringify(value)) continue;
+        changes[key] = { from: user[column], to: value };
+        (next as Record<string, unknown>)[column] = value;
       }
       if (Object.keys(changes).length === 0) return view(user);
       if (
         user.id === actor.id &&
         (changes.active || changes.access) &&
-        !(user.active && user.access.includes('admin'))
+        !(next.active && next.access.includes('admin'))
       ) {
         // An admin cannot lock themselves out by accident.
         throw DomainError.validation(changes.active ? 'active' : 'access', 'you cannot remove your own admin access');
       }
-      const saved = await m.save(user);
+      const [saved] = await changedRows<UserRow>(
+        m,
+        `UPDATE users SET display_name = $2, access = $3, role_id = $4, team_id = $5, external_ref = $6, active = $7,
+                updated_at = now()
+          WHERE id = $1 RETURNING ${USER_COLUMNS}`,
+        [id, next.display_name, next.access, next.role_id, next.team_id, next.external_ref, next.active],
+      );
       // A deactivated user's tokens, sessions and sign-in links end with this commit, for good:
       // reactivating them later does not bring any of them back.
       const revoked = changes.active && !saved.active ? await this.tokens.revokeEverything(m, id) : undefined;
@@ -97,22 +131,20 @@ export class UsersService {
   }
 
   async get(id: string): Promise<UserView> {
-    const user = await this.dataSource.getRepository(User).findOne({ where: { id } });
+    const [user]: UserRow[] = await this.dataSource.query(`SELECT ${USER_COLUMNS} FROM users WHERE id = $1`, [id]);
     if (!user) throw new DomainError('NOT_FOUND', 'No such user.');
     return view(user);
   }
 
   async list(limit: number, cursor?: string): Promise<Page<UserView>> {
     const after = decodeCursor(cursor, 2);
-    const qb = this.dataSource
-      .getRepository(User)
-      .createQueryBuilder('u')
-      .orderBy('u.displayName')
-      .addOrderBy('u.id')
-      .limit(limit + 1);
-    if (after) qb.where('(u.display_name, u.id) > (:name, :id::uuid)', { name: after[0], id: after[1] });
-    const rows = await qb.getMany();
-    return toPage(rows, limit, view, (u) => [u.displayName, u.id]);
+    const rows: UserRow[] = await this.dataSource.query(
+      `SELECT ${USER_COLUMNS} FROM users
+        WHERE $1::text IS NULL OR (display_name, id) > ($1, $2::uuid)
+        ORDER BY display_name, id LIMIT $3`,
+      [after?.[0] ?? null, after?.[1] ?? null, limit + 1],
+    );
+    return toPage(rows, limit, view, (u) => [u.display_name, u.id]);
   }
 
   async me(principal: Principal): Promise<MeView> {
@@ -144,16 +176,9 @@ export class UsersService {
     }
   }
 
-  private async write<T>(work: (m: EntityManager) => Promise<T>): Promise<T> {
-    try {
-      return await this.tokens.committed(work);
-    } catch (error) {
-      if (duplicateOf(error) === 'users_external_ref_uq') {
-        throw new DomainError('CONFLICT', 'Another user already has this externalRef.', [
-          { field: 'externalRef', message: 'is already in use' },
-        ]);
-      }
-      throw error;
-    }
+  private write<T>(work: (m: EntityManager) => Promise<T>): Promise<T> {
+    return conflictOn('users_external_ref_uq', 'externalRef', 'Another user already has this externalRef.', () =>
+      this.tokens.committed(work),
+    );
   }
 }

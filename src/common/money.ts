@@ -52,8 +52,3 @@ export function IsCurrency(options?: ValidationOptions) {
       validator: { validate: isCurrency },
     });
 }
-
-export function toBigInt(value: string | number | bigint | null | undefined): bigint | null {
-  if (value === null || value === undefined) return null;
-  return BigInt(value);
-}

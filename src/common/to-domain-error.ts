@@ -1,5 +1,6 @@
 import { HttpException } from '@nestjs/common';
 import { DomainError, ErrorCode } from './domain-error';
+import { pgError } from './pg-errors';
 
 const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN']);
 
@@ -23,9 +24,7 @@ export function isDatabaseUnavailable(error: unknown): boolean {
  * too long, it was not wrong.
  */
 function isDatabaseBusy(error: unknown): boolean {
-  const e = error as { code?: string; message?: string; driverError?: { code?: string; message?: string } } | undefined;
-  const code = e?.driverError?.code ?? e?.code;
-  const message = e?.driverError?.message ?? e?.message ?? '';
+  const { code, message } = pgError(error);
   return code === '55P03' || code === '57014' || message === 'Query read timeout';
 }
 

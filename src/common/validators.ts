@@ -24,8 +24,3 @@ export function NoControlCharacters(options: { multiline?: boolean } & Validatio
 export function IsReasonCode(options: ValidationOptions = {}): PropertyDecorator {
   return Matches(REASON_CODE, { message: '$property must be a reason code such as late_delivery', ...options });
 }
-
-/** The field is a month such as 2026-11. */
-export function IsMonth(options: ValidationOptions = {}): PropertyDecorator {
-  return Matches(MONTH, { message: '$property must be a month such as 2026-11', ...options });
-}

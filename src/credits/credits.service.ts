@@ -6,7 +6,7 @@ import { AuditService } from '../audit/audit.service';
 import { DomainError } from '../common/domain-error';
 import { toJson } from '../common/json';
 import { decodeCursor, Page, toPage } from '../common/pagination';
-import { duplicateOf } from '../common/pg-errors';
+import { duplicateOf, pgError } from '../common/pg-errors';
 import { APP_CONFIG, AppConfig } from '../config/config';
 import { MetricsService } from '../metrics/metrics.service';
 import { CurrencyLimits } from '../roles/limits';
@@ -45,11 +45,6 @@ function answer(row: LoggedCreditRow): string {
     ...creditView({ ...row, reversal_id: null, reversed_by: null, reversal_reason: null, reversal_recorded_at: null }),
     headroom: headroomView(row.currency, row.limits_version, limits, used, row.case_ref),
   });
-}
-
-function pgCode(error: unknown): string | undefined {
-  const e = error as { code?: string; driverError?: { code?: string } };
-  return e?.driverError?.code ?? e?.code;
 }
 
 @Injectable()
@@ -99,7 +94,7 @@ export class CreditsService {
         if (!row.replayed) this.metrics.creditLogged(dto.currency, dto.amount);
         return { status: row.stored_status ?? 201, body: answer(row), replayed: row.replayed, creditId: row.id };
       } catch (error) {
-        const code = pgCode(error);
+        const { code, column, message } = pgError(error);
         // Deadlocks cannot arise from the fixed lock order, but a retry keeps a stray one harmless.
         if ((code === '40P01' || code === '40001') && attempt < 3) continue;
         if (code === '55P03') {
@@ -114,10 +109,7 @@ export class CreditsService {
             'This Idempotency-Key was already used with a different request body; use a new key for a new credit.',
           );
         }
-        if (code === 'LW422') {
-          const e = (error as { driverError?: { column?: string; message: string } }).driverError!;
-          throw DomainError.validation(e.column ?? 'body', e.message);
-        }
+        if (code === 'LW422') throw DomainError.validation(column ?? 'body', message);
         throw error;
       }
     }

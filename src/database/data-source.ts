@@ -1,12 +1,6 @@
 import { DataSource, DataSourceOptions } from 'typeorm';
 import { migrations } from '../../migrations';
-import { Team } from '../teams/team.entity';
-import { Role } from '../roles/role.entity';
-import { User } from '../access/user.entity';
-import { Token } from '../access/token.entity';
 import { QUERY_TIMEOUT_MS, transactionSettingsSubscriber } from './transaction-settings';
-
-export const entities = [Team, Role, User, Token];
 
 export interface DataSourceOverrides {
   poolSize?: number;
@@ -20,7 +14,8 @@ export function dataSourceOptions(url: string, overrides: DataSourceOverrides = 
   return {
     type: 'postgres',
     url,
-    entities,
+    // Plain SQL throughout (typed rows per module): no entities.
+    entities: [],
     migrations,
     // Server settings (timeouts, work_mem) go into every transaction, not the connection, so that
     // they hold through PgBouncer in transaction pooling mode: see transaction-settings.ts.

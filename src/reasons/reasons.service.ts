@@ -3,7 +3,7 @@ import { DataSource } from 'typeorm';
 import { Principal } from '../access/principal';
 import { AuditService } from '../audit/audit.service';
 import { DomainError } from '../common/domain-error';
-import { duplicateOf } from '../common/pg-errors';
+import { conflictOn } from '../common/pg-errors';
 import { CreateReasonDto, UpdateReasonDto } from './dto/reason.dto';
 
 export interface ReasonView {
@@ -29,8 +29,8 @@ export class ReasonsService {
   }
 
   async create(actor: Principal, dto: CreateReasonDto): Promise<ReasonView> {
-    try {
-      return await this.dataSource.transaction(async (m) => {
+    return conflictOn('reasons_pk', 'code', 'A reason with this code exists.', () =>
+      this.dataSource.transaction(async (m) => {
         await m.query(`INSERT INTO reasons (code, label) VALUES ($1, $2)`, [dto.code, dto.label]);
         await this.audit.record(m, {
           actorId: actor.id,
@@ -40,15 +40,8 @@ export class ReasonsService {
           details: { label: dto.label },
         });
         return { code: dto.code, label: dto.label, active: true };
-      });
-    } catch (error) {
-      if (duplicateOf(error) === 'reasons_pk') {
-        throw new DomainError('CONFLICT', 'A reason with this code exists.', [
-          { field: 'code', message: 'is already in use' },
-        ]);
-      }
-      throw error;
-    }
+      }),
+    );
   }
 
   async update(actor: Principal, code: string, dto: UpdateReasonDto): Promise<ReasonView> {

@@ -4,7 +4,7 @@ import { Principal } from '../access/principal';
 import { AuditService } from '../audit/audit.service';
 import { DomainError } from '../common/domain-error';
 import { decodeCursor, Page, toPage } from '../common/pagination';
-import { duplicateOf } from '../common/pg-errors';
+import { conflictOn } from '../common/pg-errors';
 import { CreateRoleDto, LimitsVersionView, RoleView } from './dto/role.dto';
 import { SetLimitsDto } from './dto/limits.dto';
 import { CurrencyLimits, limitsFromRow } from './limits';
@@ -19,8 +19,8 @@ export class RolesService {
   ) {}
 
   async create(actor: Principal, dto: CreateRoleDto): Promise<RoleView> {
-    try {
-      return await this.dataSource.transaction(async (m) => {
+    return conflictOn('roles_name_uq', 'name', 'A job role with this name exists.', () =>
+      this.dataSource.transaction(async (m) => {
         const [row]: Array<{ id: string; created_at: Date }> = await m.query(
           `INSERT INTO roles (name, description) VALUES ($1, $2) RETURNING id, created_at`,
           [dto.name.trim(), dto.description ?? null],
@@ -40,15 +40,8 @@ export class RolesService {
           limits: [],
           createdAt: row.created_at.toISOString(),
         };
-      });
-    } catch (error) {
-      if (duplicateOf(error) === 'roles_name_uq') {
-        throw new DomainError('CONFLICT', 'A job role with this name exists.', [
-          { field: 'name', message: 'is already in use' },
-        ]);
-      }
-      throw error;
-    }
+      }),
+    );
   }
 
   async get(id: string): Promise<RoleView> {

@@ -2,13 +2,17 @@ import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { Principal } from '../access/principal';
 import { AuditService } from '../audit/audit.service';
-import { DomainError } from '../common/domain-error';
 import { decodeCursor, Page, toPage } from '../common/pagination';
-import { duplicateOf } from '../common/pg-errors';
-import { Team } from './team.entity';
+import { conflictOn } from '../common/pg-errors';
 import type { TeamView } from './dto/team.dto';
 
-const view = (t: Team): TeamView => ({ id: t.id, name: t.name, createdAt: t.createdAt.toISOString() });
+interface TeamRow {
+  id: string;
+  name: string;
+  created_at: Date;
+}
+
+const view = (t: TeamRow): TeamView => ({ id: t.id, name: t.name, createdAt: t.created_at.toISOString() });
 
 @Injectable()
 export class TeamsService {
@@ -18,9 +22,11 @@ export class TeamsService {
   ) {}
 
   async create(actor: Principal, name: string): Promise<TeamView> {
-    try {
-      return await this.dataSource.transaction(async (m) => {
-        const team = await m.save(m.create(Team, { name: name.trim() }));
+    return conflictOn('teams_name_uq', 'name', 'A team with this name exists.', () =>
+      this.dataSource.transaction(async (m) => {
+        const [team]: TeamRow[] = await m.query(`INSERT INTO teams (name) VALUES ($1) RETURNING id, name, created_at`, [
+          name.trim(),
+        ]);
         await this.audit.record(m, {
           actorId: actor.id,
           action: 'team.created',
@@ -29,27 +35,18 @@ export class TeamsService {
           details: { name: team.name },
         });
         return view(team);
-      });
-    } catch (error) {
-      if (duplicateOf(error) === 'teams_name_uq') {
-        throw new DomainError('CONFLICT', 'A team with this name exists.', [
-          { field: 'name', message: 'is already in use' },
-        ]);
-      }
-      throw error;
-    }
+      }),
+    );
   }
 
   async list(limit: number, cursor?: string): Promise<Page<TeamView>> {
     const after = decodeCursor(cursor, 2);
-    const qb = this.dataSource
-      .getRepository(Team)
-      .createQueryBuilder('t')
-      .orderBy('t.name')
-      .addOrderBy('t.id')
-      .limit(limit + 1);
-    if (after) qb.where('(t.name, t.id) > (:name, :id::uuid)', { name: after[0], id: after[1] });
-    const rows = await qb.getMany();
+    const rows: TeamRow[] = await this.dataSource.query(
+      `SELECT id, name, created_at FROM teams
+        WHERE $1::text IS NULL OR (name, id) > ($1, $2::uuid)
+        ORDER BY name, id LIMIT $3`,
+      [after?.[0] ?? null, after?.[1] ?? null, limit + 1],
+    );
     return toPage(rows, limit, view, (t) => [t.name, t.id]);
   }
 }
