@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { createRole, createTeam, createUser, setLimits, TestUser } from './factories';
+import { createRole, createTeam, createUser, setLimits, TestUser } from './support/factories';
 import { ADMIN_TOKEN, Reply, TestApp } from './support/app';
 
 /**

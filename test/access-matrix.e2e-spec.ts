@@ -9,7 +9,7 @@ import {
   setLimits,
   signInWithLink,
   TestUser,
-} from './factories';
+} from './support/factories';
 import { TestApp } from './support/app';
 
 /**

@@ -1,4 +1,4 @@
-import { createUser, TestUser } from './factories';
+import { createUser, TestUser } from './support/factories';
 import { TestApp } from './support/app';
 
 /**

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { TestApp } from './support/app';
-import { createRole, createUser, creditBody, postCredit, setLimits, TestUser } from './factories';
+import { createRole, createUser, creditBody, postCredit, setLimits, TestUser } from './support/factories';
 
 describe('POST /v1/credits under concurrency and retries', () => {
   let t: TestApp;

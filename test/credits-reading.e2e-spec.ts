@@ -1,9 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { createRole, createUser, creditBody, postCredit, setLimits, TestUser } from './factories';
+import { createRole, createUser, creditBody, postCredit, setLimits, TestUser } from './support/factories';
 import { ADMIN_TOKEN, Reply, TestApp } from './support/app';
-
-const HOUR_MS = 3600 * 1000;
-const DAY_MS = 24 * HOUR_MS;
+import { DAY_MS, HOUR_MS } from './support/time';
 
 function expectFieldError(res: Reply, field: string) {
   expect({ status: res.status, text: res.text.slice(0, 300) }).toEqual({ status: 400, text: expect.any(String) });

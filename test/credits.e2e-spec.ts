@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { createRole, createTeam, createUser, creditBody, postCredit, setLimits, TestUser } from './factories';
+import { createRole, createTeam, createUser, creditBody, postCredit, setLimits, TestUser } from './support/factories';
 import { ADMIN_TOKEN, Reply, TestApp } from './support/app';
+import { addDays, DAY_MS } from './support/time';
 
-const DAY_MS = 24 * 3600 * 1000;
 const LIMIT_KEYS = ['perCredit', 'perCase', 'perAgentDay', 'perAgentMonth'] as const;
 type LimitKey = (typeof LIMIT_KEYS)[number];
 type Limits = Partial<Record<LimitKey, number>>;
@@ -715,7 +715,7 @@ describe('local days follow LEEWAY_TIMEZONE (e2e)', () => {
       `SELECT day::text AS day, used::int AS used FROM usage_agent_day WHERE agent_id = $1 ORDER BY day`,
       [a.id],
     );
-    const previous = new Date(Date.parse(`${day}T00:00:00Z`) - DAY_MS).toISOString().slice(0, 10);
+    const previous = addDays(day, -1);
     expect(days).toEqual([
       { day: previous, used: 1000 },
       { day, used: 1000 },

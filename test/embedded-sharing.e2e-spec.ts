@@ -3,7 +3,7 @@ import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync,
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { alive, postmasterOf, spawnService, SpawnedService, stopAll } from './support/process';
-import { freePort, ROOT } from './support/service-process';
+import { built, freePort, ROOT } from './support/service-process';
 
 /**
  * Several Leeway processes on one LEEWAY_DATA_DIR share its embedded PostgreSQL: a second service,
@@ -38,7 +38,7 @@ async function ready(base: string): Promise<number> {
 
 /** Runs a CLI of the service (`dist/src/...`) to completion on the data directory. */
 function cli(script: string, dataDir: string, args: string[] = []) {
-  return spawnSync(process.execPath, [join(ROOT, script), ...args], {
+  return spawnSync(process.execPath, [built(script), ...args], {
     cwd: ROOT,
     env: { PATH: process.env.PATH, LEEWAY_DATA_DIR: dataDir },
     encoding: 'utf8',

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { createRole, createUser, creditBody, postCredit, TestUser } from './factories';
+import { createRole, createUser, creditBody, postCredit, TestUser } from './support/factories';
 import { Reply, TestApp } from './support/app';
+import { expectProblem } from './support/problems';
 
 /**
  * Every refusal is RFC 9457 problem+json (type, title, status, detail; errors[{field,message}] for
@@ -40,19 +41,6 @@ describe('errors are problem+json and change nothing', () => {
     expect(Object.keys(before).length).toBeGreaterThan(10);
     await work();
     expect(await snapshot()).toEqual(before);
-  }
-
-  function expectProblem(res: Reply, status: number, slug?: string) {
-    expect({ status: res.status, text: res.text.slice(0, 400) }).toEqual({ status, text: expect.any(String) });
-    expect(String(res.headers['content-type'])).toMatch(/^application\/problem\+json/);
-    expect(res.body).toMatchObject({
-      type: expect.stringMatching(/^https?:\/\/\S+$/),
-      title: expect.any(String),
-      status,
-      detail: expect.any(String),
-    });
-    expect(res.body.title.length).toBeGreaterThan(0);
-    if (slug) expect(res.body.type).toMatch(new RegExp(`/${slug}$`));
   }
 
   function expectFieldError(res: Reply, field: string) {

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { checkInvariants } from '../src/ledger/invariants';
-import { createRole, createUser, creditBody, postCredit, TestUser } from './factories';
+import { createRole, createUser, creditBody, postCredit, TestUser } from './support/factories';
 import { Reply, TestApp } from './support/app';
 
 /**

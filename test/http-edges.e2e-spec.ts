@@ -1,13 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { createRole, createUser, creditBody, TestUser } from './factories';
+import { createRole, createUser, creditBody, TestUser } from './support/factories';
 import { Reply, TestApp } from './support/app';
-
-function expectProblem(res: Reply, status: number, slug?: string) {
-  expect({ status: res.status, text: res.text.slice(0, 400) }).toEqual({ status, text: expect.any(String) });
-  expect(String(res.headers['content-type'])).toMatch(/^application\/problem\+json/);
-  expect(res.body).toMatchObject({ status, title: expect.any(String), detail: expect.any(String) });
-  if (slug) expect(res.body.type).toMatch(new RegExp(`/${slug}$`));
-}
+import { expectProblem } from './support/problems';
 
 /** The edges of HTTP itself: methods, bodies Fastify refuses, the bytes of JSON and security headers. */
 describe('HTTP edges (e2e)', () => {

@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { createRole, createUser, creditBody, postCredit, setLimits, TestUser } from './factories';
+import { createRole, createUser, creditBody, postCredit, setLimits, TestUser } from './support/factories';
 import { ADMIN_TOKEN, Reply, TestApp } from './support/app';
+import { addDays, DAY_MS } from './support/time';
 
 const WITHIN = 'goodwill:within-discretion';
 const OVERRUN = 'goodwill:cost-of-doing-business';
 const OWED = 'remedies:owed';
-const DAY_MS = 24 * 3600 * 1000;
 
 interface Logged {
   id: string;
@@ -162,9 +162,7 @@ describe('ledger: balances, journal, append-only tables and usage counters (e2e)
 
   describe('GET /v1/ledger/journal', () => {
     const today = () => new Date().toISOString().slice(0, 10);
-    const shift = (day: string, days: number) =>
-      new Date(Date.parse(`${day}T00:00:00Z`) + days * DAY_MS).toISOString().slice(0, 10);
-    const range = () => `from=${shift(today(), -1)}&to=${shift(today(), 1)}`;
+    const range = () => `from=${addDays(today(), -1)}&to=${addDays(today(), 1)}`;
 
     function expectedTotals() {
       const totals: Record<string, { debits: number; credits: number }> = {};
@@ -191,8 +189,8 @@ describe('ledger: balances, journal, append-only tables and usage counters (e2e)
     it('JSON: daily debits, credits and net per account and currency, adding up to every posting', async () => {
       const res = await t.as(auditor.token).get(`/v1/ledger/journal?${range()}`);
       expect(res.status).toBe(200);
-      expect(res.body.from).toBe(shift(today(), -1));
-      expect(res.body.to).toBe(shift(today(), 1));
+      expect(res.body.from).toBe(addDays(today(), -1));
+      expect(res.body.to).toBe(addDays(today(), 1));
       const seen = new Set<string>();
       const totals: Record<string, { debits: number; credits: number }> = {};
       const netPerDayCurrency: Record<string, number> = {};

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { createRole, createUser, creditBody, postCredit, setLimits, TestUser } from './factories';
+import { createRole, createUser, creditBody, postCredit, setLimits, TestUser } from './support/factories';
 import { ADMIN_TOKEN, Reply, TestApp } from './support/app';
 
 /**

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { createRole, createTeam, createUser, creditBody, postCredit, TestUser } from './factories';
+import { createRole, createTeam, createUser, creditBody, postCredit, TestUser } from './support/factories';
 import { TestApp } from './support/app';
 import { backdate } from './support/backdate';
 

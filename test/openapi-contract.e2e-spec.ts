@@ -1,4 +1,4 @@
-import { createUser } from './factories';
+import { createUser } from './support/factories';
 import { TestApp } from './support/app';
 
 /**

@@ -1,6 +1,5 @@
 import { spawnSync } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { join } from 'node:path';
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { migrations } from '../migrations';
@@ -8,7 +7,7 @@ import { checkInvariants } from '../src/ledger/invariants';
 import { createDataSource } from '../src/database/data-source';
 import { runMigrations } from '../src/database/migrate';
 import { PgBouncer, requirePgBouncer, startPgBouncer } from './support/pgbouncer';
-import { freePort, ROOT, ServiceProcess, startServiceProcess } from './support/service-process';
+import { built, freePort, ROOT, ServiceProcess, startServiceProcess } from './support/service-process';
 
 const BOOTSTRAP = `pgbouncer-test-${randomUUID()}`;
 
@@ -344,7 +343,7 @@ describe('through PgBouncer in transaction pooling mode (e2e, real /usr/sbin/pgb
       DATABASE_DIRECT_URL: directUrl(fresh),
     };
     delete env.TEST_DATABASE_URL;
-    const run = spawnSync(process.execPath, [join(ROOT, 'dist/src/database/migrate-cli.js')], {
+    const run = spawnSync(process.execPath, [built('dist/src/database/migrate-cli.js')], {
       cwd: ROOT,
       env,
       encoding: 'utf8',

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { createRole, createTeam, createUser, setLimits, TestUser } from './factories';
+import { createRole, createTeam, createUser, setLimits, TestUser } from './support/factories';
 import { TestApp } from './support/app';
 
 /** GET /v1/users/:id, /v1/roles/:id and /v1/roles/:id/limits: the reads a client reaches for next. */

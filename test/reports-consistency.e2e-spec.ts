@@ -2,7 +2,7 @@ import { checkInvariants } from '../src/ledger/invariants';
 import { CellInput, GroupKey, KeyValues, releaseCurrencyMonth } from '../src/reports/release-rule';
 import { sumBlocks } from '../src/reports/release-sums';
 import { seed } from '../src/seed/seed';
-import { createUser, TestUser } from './factories';
+import { createUser, TestUser } from './support/factories';
 import { TestApp } from './support/app';
 
 /**

@@ -1,17 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { createRole, createUser, creditBody, postCredit, setLimits, TestUser } from './factories';
-import { ADMIN_TOKEN, Reply, TestApp } from './support/app';
+import { createRole, createUser, creditBody, postCredit, setLimits, TestUser } from './support/factories';
+import { ADMIN_TOKEN, TestApp } from './support/app';
+import { expectProblem } from './support/problems';
 
 const WITHIN = 'goodwill:within-discretion';
 const OVERRUN = 'goodwill:cost-of-doing-business';
 const OWED = 'remedies:owed';
-
-function expectProblem(res: Reply, status: number, slug?: string) {
-  expect({ status: res.status, text: res.text.slice(0, 300) }).toEqual({ status, text: expect.any(String) });
-  expect(String(res.headers['content-type'])).toMatch(/^application\/problem\+json/);
-  expect(res.body).toMatchObject({ status, title: expect.any(String), detail: expect.any(String) });
-  if (slug) expect(res.body.type).toMatch(new RegExp(`/${slug}$`));
-}
 
 describe('POST /v1/credits/:id/reversal (e2e)', () => {
   let t: TestApp;

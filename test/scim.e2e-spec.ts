@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { createUser, signInWithLink } from './factories';
+import { createUser, signInWithLink } from './support/factories';
 import { TestApp } from './support/app';
 
 /**

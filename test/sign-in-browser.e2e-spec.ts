@@ -1,5 +1,5 @@
 import { Browser, Locator } from 'playwright-core';
-import { createUser } from './factories';
+import { createUser } from './support/factories';
 import { TestApp } from './support/app';
 import { launchChromium } from './support/browser';
 import { OidcProvider, startOidcProvider } from './support/oidc';

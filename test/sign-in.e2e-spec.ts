@@ -1,6 +1,6 @@
 import { TokenUsage } from '../src/access/token-usage';
 import { loadConfig } from '../src/config/config';
-import { createUser, signInWithLink } from './factories';
+import { createUser, signInWithLink } from './support/factories';
 import { TestApp } from './support/app';
 import { CookieClient, OidcProvider, signInThroughProvider, startOidcProvider } from './support/oidc';
 import { freePort } from './support/service-process';

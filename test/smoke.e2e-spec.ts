@@ -1,5 +1,5 @@
 import { TestApp } from './support/app';
-import { createUser } from './factories';
+import { createUser } from './support/factories';
 
 describe('smoke', () => {
   let t: TestApp;

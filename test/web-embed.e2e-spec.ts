@@ -1,6 +1,6 @@
 import { createServer, Server } from 'node:http';
 import { Browser } from 'playwright-core';
-import { createUser } from './factories';
+import { createUser } from './support/factories';
 import { TestApp } from './support/app';
 import { launchChromium } from './support/browser';
 

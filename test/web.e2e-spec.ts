@@ -11,7 +11,7 @@ import {
   setLimits,
   signInWithLink,
   TestUser,
-} from './factories';
+} from './support/factories';
 import { TestApp } from './support/app';
 import { backdate } from './support/backdate';
 import { launchChromium } from './support/browser';

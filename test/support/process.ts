@@ -2,7 +2,7 @@ import { ChildProcess, spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
-import { ROOT } from './service-process';
+import { built, ROOT } from './service-process';
 
 /** Variables the service reads; a spawned service gets only the ones a test sets. */
 const SERVICE_VARIABLES = [
@@ -54,7 +54,7 @@ const live = new Set<SpawnedService>();
 export function spawnService(env: Record<string, string>, as: { uid?: number; gid?: number } = {}): SpawnedService {
   const base: Record<string, string | undefined> = { ...process.env };
   for (const name of SERVICE_VARIABLES) delete base[name];
-  const child = spawn(process.execPath, [join(ROOT, 'dist/src/main.js')], {
+  const child = spawn(process.execPath, [built('dist/src/main.js')], {
     cwd: ROOT,
     env: { ...base, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,9 +1,20 @@
 import { ChildProcess, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 
 /** The project root, from test/support (ts-jest/swc) or dist/test/support (built). */
 export const ROOT = resolve(__dirname, __dirname.includes(`${join('dist', 'test')}`) ? '../../..' : '../..');
+
+/**
+ * The path of a built script (`dist/src/main.js`). Without a build there is nothing to run: this
+ * says so at once, rather than after a spec has waited minutes for a service that never starts.
+ */
+export function built(relative: string): string {
+  const path = join(ROOT, relative);
+  if (!existsSync(path)) throw new Error(`${path} is missing: run \`npm run build\` first (npm test does)`);
+  return path;
+}
 
 export function freePort(): Promise<number> {
   return new Promise((done, fail) => {
@@ -32,8 +43,9 @@ export async function startServiceProcess(
   env: Record<string, string>,
   readyWithinMs = 60_000,
 ): Promise<ServiceProcess> {
+  const main = built('dist/src/main.js');
   const port = env.PORT ?? String(await freePort());
-  const child = spawn(process.execPath, [join(ROOT, 'dist/src/main.js')], {
+  const child = spawn(process.execPath, [main], {
     cwd: ROOT,
     env: { ...process.env, LOG_LEVEL: 'warn', ...env, PORT: port },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { AccessLevel } from '../src/access/access-level';
-import { TestApp } from './support/app';
+import { AccessLevel } from '../../src/access/access-level';
+import { TestApp } from './app';
 
 export interface TestUser {
   id: string;
