@@ -8,6 +8,7 @@ import { SignIn1764800000000 } from './1764800000000-sign-in';
 import { ScimBoundaries1764900000000 } from './1764900000000-scim-boundaries';
 import { AuthNotify1765000000000 } from './1765000000000-auth-notify';
 import { LogCreditFunction1765100000000 } from './1765100000000-log-credit-function';
+import { EventsAndWebhooks1765200000000 } from './1765200000000-events-and-webhooks';
 
 /** Every migration, oldest first. Listed explicitly so the app, the CLI and the tests share one list. */
 export const migrations = [
@@ -21,4 +22,5 @@ export const migrations = [
   ScimBoundaries1764900000000,
   AuthNotify1765000000000,
   LogCreditFunction1765100000000,
+  EventsAndWebhooks1765200000000,
 ];

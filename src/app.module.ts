@@ -19,6 +19,7 @@ import { MetricsModule } from './metrics/metrics.module';
 import { ReportsModule } from './reports/reports.module';
 import { SignInModule } from './sign-in/sign-in.module';
 import { ScimModule } from './scim/scim.module';
+import { WebhooksModule } from './webhooks/webhooks.module';
 
 /**
  * The whole application. Pipes, filters and guards are declared here as APP_* providers so that
@@ -44,6 +45,7 @@ export class AppModule {
         LedgerModule,
         ReportsModule,
         MetricsModule,
+        WebhooksModule,
       ],
       providers: [
         { provide: APP_PIPE, useClass: AppValidationPipe },

@@ -367,8 +367,63 @@ const ROUTES: Route[] = [
       return { url: `/v1/provisioning-tokens/${issued.body.id}` };
     },
   },
+  {
+    method: 'POST',
+    path: '/v1/webhooks',
+    allow: ['admin'],
+    success: 201,
+    build: () => ({ url: '/v1/webhooks', body: { url: 'http://127.0.0.1:9/matrix', eventTypes: ['credit.logged'] } }),
+  },
+  { method: 'GET', path: '/v1/webhooks', allow: ['admin'], success: 200, build: () => ({ url: '/v1/webhooks' }) },
+  {
+    method: 'GET',
+    path: '/v1/webhooks/{id}',
+    allow: ['admin'],
+    success: 200,
+    build: async () => ({ url: `/v1/webhooks/${await freshWebhook()}` }),
+  },
+  {
+    method: 'PATCH',
+    path: '/v1/webhooks/{id}',
+    allow: ['admin'],
+    success: 200,
+    build: async () => ({ url: `/v1/webhooks/${await freshWebhook()}`, body: { active: false } }),
+  },
+  {
+    method: 'DELETE',
+    path: '/v1/webhooks/{id}',
+    allow: ['admin'],
+    success: 204,
+    build: async () => ({ url: `/v1/webhooks/${await freshWebhook()}` }),
+  },
+  {
+    method: 'GET',
+    path: '/v1/webhooks/{id}/deliveries',
+    allow: ['admin'],
+    success: 200,
+    build: async () => ({ url: `/v1/webhooks/${await freshWebhook()}/deliveries` }),
+  },
+  {
+    method: 'POST',
+    path: '/v1/webhooks/{id}/replays',
+    allow: ['admin'],
+    success: 201,
+    build: async (ctx) => {
+      const [event] = await t.query<{ id: string }>(`SELECT id FROM events WHERE subject_id = $1`, [ctx.agentCreditId]);
+      return { url: `/v1/webhooks/${await freshWebhook()}/replays`, body: { eventId: event.id } };
+    },
+  },
   ...scimRoutes(),
 ];
+
+/** An inactive endpoint (nothing is sent to it) for the routes that need one. */
+async function freshWebhook(): Promise<string> {
+  const res = await t.request('POST', '/v1/webhooks', {
+    body: { url: 'http://127.0.0.1:9/matrix', eventTypes: ['credit.logged'], active: false },
+  });
+  if (res.status !== 201) throw new Error(`webhook setup failed: ${res.status} ${res.text}`);
+  return res.body.id as string;
+}
 
 /** SCIM: every operation, each with a fresh user or group where it changes one. */
 function scimRoutes(): Route[] {
@@ -483,7 +538,7 @@ describe('access matrix: every route × every caller', () => {
   let cell = 0;
 
   beforeAll(async () => {
-    t = await TestApp.start();
+    t = await TestApp.start({ webhookAllowPrivate: true });
     const teamId = await createTeam(t);
     const roleId = await createRole(t);
     const users = {} as Record<AccessLevel, TestUser>;

@@ -21,7 +21,11 @@ export type AuditAction =
   | 'sign_in_link.issued'
   | 'provisioning_token.issued'
   | 'provisioning_token.revoked'
-  | 'user.deprovisioned';
+  | 'user.deprovisioned'
+  | 'webhook.created'
+  | 'webhook.changed'
+  | 'webhook.deleted'
+  | 'webhook.replayed';
 
 export interface AuditEvent {
   actorId: string | null;

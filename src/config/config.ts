@@ -31,6 +31,10 @@ export interface AppConfig {
   sessionHours: number;
   /** Which SCIM attribute becomes a provisioned user's externalRef (what sign-in matches). */
   scimUserRef: 'userName' | 'externalId';
+  /** Webhook endpoints may point at loopback, private and link-local addresses (on-premises receivers, tests). */
+  webhookAllowPrivate: boolean;
+  /** How long a webhook receiver has to answer one delivery. */
+  webhookTimeoutSeconds: number;
 }
 
 export interface OidcConfig {
@@ -253,5 +257,14 @@ export function loadConfig(env: Env = process.env): AppConfig {
     oidc: oidc(env),
     sessionHours: integer(env, 'LEEWAY_SESSION_HOURS', 12, 1, 24 * 30),
     scimUserRef: scimUserRef(env),
+    webhookAllowPrivate: flag(env, 'LEEWAY_WEBHOOK_ALLOW_PRIVATE'),
+    webhookTimeoutSeconds: integer(env, 'LEEWAY_WEBHOOK_TIMEOUT_SECONDS', 10, 1, 60),
   };
+}
+
+function flag(env: Env, name: string): boolean {
+  const raw = env[name]?.trim() ?? '';
+  if (raw === '' || raw === 'false') return false;
+  if (raw === 'true') return true;
+  throw new ConfigError(name, `must be true or false, got "${raw}"`);
 }

@@ -114,6 +114,8 @@ export async function seed(q: QueryRunner, opts: SeedOptions, log: (line: string
 
   await q.startTransaction('READ COMMITTED');
   try {
+    // Demonstration history: no events for webhooks (see migration 1765200000000).
+    await q.query(`SET LOCAL leeway.no_events = 'on'`);
     await q.query(`SET LOCAL statement_timeout = 0`);
     await q.query(`SET LOCAL work_mem = '256MB'`);
     await q.query(`SET LOCAL maintenance_work_mem = '512MB'`);

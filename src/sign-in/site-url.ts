@@ -24,4 +24,25 @@ export class SiteUrl {
   to(path: string): string {
     return `${this.base}${path}`;
   }
+
+  /**
+   * Every origin that reaches this service: the public URL, the address it listens on, and that
+   * port on the loopback names (what a webhook endpoint must never point at).
+   */
+  ownOrigins(): Set<string> {
+    const origins = new Set<string>();
+    for (const url of [this.config.publicUrl, this.listening]) {
+      if (!url) continue;
+      const u = new URL(url);
+      origins.add(u.origin);
+      if (url === this.listening) {
+        const port = u.port || (u.protocol === 'https:' ? '443' : '80');
+        for (const host of ['localhost', '127.0.0.1', '[::1]', '0.0.0.0', '[::]']) {
+          origins.add(`http://${host}:${port}`);
+          origins.add(`https://${host}:${port}`);
+        }
+      }
+    }
+    return origins;
+  }
 }
