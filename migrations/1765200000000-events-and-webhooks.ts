@@ -7,6 +7,10 @@ import { MigrationInterface, QueryRunner } from 'typeorm';
  * A limits change is a new version row plus its per-currency rows: its event is written by a
  * deferred trigger at commit, when all of them exist. A session that sets `leeway.no_events` (the
  * demo seed) writes history without events.
+ *
+ * A credit event carries what a system needs to issue the remedy, never the split of it within
+ * discretion and over: with the agent's reference (an endpoint may ask for it), that would tie an
+ * overrun to a named person outside the agent's own view.
  */
 export class EventsAndWebhooks1765200000000 implements MigrationInterface {
   name = 'EventsAndWebhooks1765200000000';
@@ -104,8 +108,7 @@ export class EventsAndWebhooks1765200000000 implements MigrationInterface {
         VALUES ('credit.logged', NEW.id, NEW.agent_id, jsonb_build_object(
           'creditId', NEW.id, 'amount', NEW.amount, 'currency', rtrim(NEW.currency), 'kind', NEW.kind,
           'reasonCode', NEW.reason_code, 'caseRef', NEW.case_ref, 'customerRef', NEW.customer_ref,
-          'channel', NEW.channel, 'withinDiscretion', NEW.within_discretion, 'overrun', NEW.overrun,
-          'occurredAt', NEW.occurred_at, 'recordedAt', NEW.recorded_at));
+          'channel', NEW.channel, 'occurredAt', NEW.occurred_at, 'recordedAt', NEW.recorded_at));
         RETURN NULL;
       END $$`);
     await q.query(`
