@@ -220,7 +220,7 @@ function profileSummary(dir: string): string[] {
     if (functionName === '(idle)') return;
     if (functionName.startsWith('(')) bucket = functionName;
     else if (url.includes('node_modules/')) bucket = url.split('node_modules/').pop()!.split('/').slice(0, 2).join('/');
-    else if (url.includes('/dist/src/')) bucket = 'leeway (dist/src)';
+    else if (url.includes('/dist/src/')) bucket = 'leeway';
     else if (url.startsWith('node:')) bucket = 'node internals';
     else bucket = url === '' ? `native: ${functionName}` : url;
     if (bucket.startsWith('@') === false && bucket.includes('/') && !bucket.startsWith('native'))
