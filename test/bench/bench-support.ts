@@ -30,7 +30,8 @@ export async function startService(
   nodeArgs: string[] = [],
 ): Promise<{ url: string; child: ChildProcess; stop: () => Promise<void> }> {
   const port = await freePort();
-  const child = spawn(process.execPath, [...nodeArgs, join(ROOT, 'dist/src/main.js')], {
+  // As `npm start` runs it (package.json).
+  const child = spawn(process.execPath, ['--max-semi-space-size=8', ...nodeArgs, join(ROOT, 'dist/src/main.js')], {
     cwd: ROOT,
     // Request logs off (warn) so the figures measure the ledger, not log volume.
     env: { ...process.env, PORT: String(port), LOG_LEVEL: 'warn', ...env },
