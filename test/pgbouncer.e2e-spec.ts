@@ -3,6 +3,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { migrations } from '../migrations';
+import { hashToken } from '../src/access/token-hash';
 import { checkInvariants } from '../src/ledger/invariants';
 import { createDataSource } from '../src/database/data-source';
 import { runMigrations } from '../src/database/migrate';
@@ -242,6 +243,28 @@ describe('through PgBouncer in transaction pooling mode (e2e, real /usr/sbin/pgb
       return rows;
     });
     expect(counts).toEqual({ credits: 14, keyed: 2 });
+  }, 60_000);
+
+  it('keeps no callers behind the pool (notifications cannot arrive), so a revocation counts at once', async () => {
+    // Without DATABASE_DIRECT_URL the listener's LISTEN goes through the pool, where notifications
+    // are lost: its heartbeat never comes back, so the cache stands aside and every request reads.
+    const u = await call(service!.url, 'POST', '/v1/users', {
+      token: BOOTSTRAP,
+      body: { displayName: 'Leaver', access: ['agent'] },
+    });
+    const issued = await call(service!.url, 'POST', `/v1/users/${u.body.id}/tokens`, { token: BOOTSTRAP, body: {} });
+    const token = issued.body.token as string;
+    for (let i = 0; i < 3; i++) expect((await call(service!.url, 'GET', '/v1/me', { token })).status).toBe(200);
+    const metrics = await (await fetch(`${service!.url}/metrics`)).text();
+    const count = (result: string) =>
+      Number(/\d+$/.exec(metrics.split('\n').find((l) => l.includes(`result="${result}"`)) ?? '0')![0]);
+    expect(count('hit')).toBe(0);
+    expect(count('off')).toBeGreaterThan(0);
+    const hash = hashToken(token);
+    await withClient(directUrl(database), (c) =>
+      c.query(`UPDATE tokens SET revoked_at = now() WHERE token_hash = $1`, [hash]),
+    );
+    expect((await call(service!.url, 'GET', '/v1/me', { token })).status).toBe(401);
   }, 60_000);
 
   it('releases last month through the pool, a wait on the release lock bounded by lock_timeout', async () => {

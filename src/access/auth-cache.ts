@@ -115,7 +115,9 @@ export class AuthCache implements OnModuleInit, OnApplicationShutdown {
    */
   async changed(): Promise<void> {
     this.drop();
-    if (!this.listening) return;
+    // Not hearing (database away, a pooler dropping notifications): no process is caching, so
+    // there is nobody to wait for.
+    if (!this.trusted) return;
     const payload = `ping ${randomUUID()}`;
     const heard = new Promise<void>((done) => {
       const timer = setTimeout(() => {

@@ -11,8 +11,11 @@ export interface StoredRow extends BlockFigures {
   blocks: number;
 }
 
-/** Rows kept at most; about 200 bytes each. The finest grouping of a 1,000-agent year is ~80,000. */
-const MAX_ROWS = 250_000;
+/**
+ * Rows kept at most, a few hundred bytes each (some tens of MiB in all): the finest grouping of a
+ * 1,000-agent year is about 80,000 rows, so a year of any grouping fits.
+ */
+const MAX_ROWS = 100_000;
 
 /**
  * The stored rows of released months, read once and then kept: a release is stored once and never
