@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { Principal } from '../access/principal';
 import { APP_CONFIG, AppConfig } from '../config/config';
-import { CurrencyLimits, LimitKey, Limits, limitsFromRow } from '../roles/limits';
+import { CurrencyLimits, LimitKey, Limits, limitsFromRow, LimitsRow } from '../roles/limits';
 import { headroomOf, Usage } from './split-rule';
 
 export interface HeadroomView {
@@ -57,7 +57,7 @@ export class HeadroomService {
       ? await this.dataSource.query(`SELECT current_limits_version AS version FROM roles WHERE id = $1`, [agent.roleId])
       : [];
     const version = role?.version ?? null;
-    const limitRows: Array<Record<string, any>> =
+    const limitRows: LimitsRow[] =
       version !== null
         ? await this.dataSource.query(
             `SELECT currency, per_credit, per_case, per_agent_day, per_agent_month FROM role_limits
@@ -78,7 +78,7 @@ export class HeadroomService {
                  UNION SELECT unnest($3::text[])) cur(currency)`,
         [agent.id, tz, currency ? [currency] : limitRows.map((r) => r.currency), caseRef ?? null],
       );
-    const limitsBy = new Map(limitRows.map((r) => [r.currency as string, limitsFromRow(r)]));
+    const limitsBy = new Map(limitRows.map((r) => [r.currency, limitsFromRow(r)]));
     const data = usage
       .filter((u) => !currency || u.currency === currency)
       .map((u) =>

@@ -13,7 +13,16 @@ export interface CurrencyLimits extends Limits {
   currency: string;
 }
 
-export function limitsFromRow(row: Record<string, unknown>): CurrencyLimits {
+/** A role_limits row as the driver gives it (bigint as string; the numbers callers pass work too). */
+export interface LimitsRow {
+  currency: string;
+  per_credit: string | number | null | undefined;
+  per_case: string | number | null | undefined;
+  per_agent_day: string | number | null | undefined;
+  per_agent_month: string | number | null | undefined;
+}
+
+export function limitsFromRow(row: LimitsRow): CurrencyLimits {
   const big = (v: unknown) => (v === null || v === undefined ? null : BigInt(v as string));
   return {
     currency: row.currency as string,

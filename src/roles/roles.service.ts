@@ -7,9 +7,18 @@ import { decodeCursor, Page, toPage } from '../common/pagination';
 import { conflictOn } from '../common/pg-errors';
 import { CreateRoleDto, LimitsVersionView, RoleView } from './dto/role.dto';
 import { SetLimitsDto } from './dto/limits.dto';
-import { CurrencyLimits, limitsFromRow } from './limits';
+import { CurrencyLimits, limitsFromRow, LimitsRow } from './limits';
 
 const ROLE_COLUMNS = `id, name, description, current_limits_version, created_at`;
+
+/** A job role as stored. */
+interface RoleRow {
+  id: string;
+  name: string;
+  description: string | null;
+  current_limits_version: number;
+  created_at: Date;
+}
 
 @Injectable()
 export class RolesService {
@@ -45,17 +54,14 @@ export class RolesService {
   }
 
   async get(id: string): Promise<RoleView> {
-    const roles: Array<Record<string, unknown>> = await this.dataSource.query(
-      `SELECT ${ROLE_COLUMNS} FROM roles WHERE id = $1`,
-      [id],
-    );
+    const roles: RoleRow[] = await this.dataSource.query(`SELECT ${ROLE_COLUMNS} FROM roles WHERE id = $1`, [id]);
     if (roles.length === 0) throw new DomainError('NOT_FOUND', 'No such job role.');
     return (await this.views(roles))[0];
   }
 
   async list(limit: number, cursor?: string): Promise<Page<RoleView>> {
     const after = decodeCursor(cursor, 2);
-    const roles: Array<Record<string, unknown>> = await this.dataSource.query(
+    const roles: RoleRow[] = await this.dataSource.query(
       `SELECT ${ROLE_COLUMNS} FROM roles
         WHERE ($2::text IS NULL OR (name, id) > ($2::text, $3::uuid))
         ORDER BY name, id LIMIT $1`,
@@ -187,24 +193,24 @@ export class RolesService {
   }
 
   /** Role rows (ROLE_COLUMNS) with their current limits. */
-  private async views(roles: Array<Record<string, unknown>>): Promise<RoleView[]> {
+  private async views(roles: RoleRow[]): Promise<RoleView[]> {
     const limits = await this.limitsOf(
       roles.map((r) => ({ roleId: r.id as string, version: r.current_limits_version as number })),
     );
     return roles.map((r) => ({
-      id: r.id as string,
-      name: r.name as string,
-      description: r.description as string | null,
-      limitsVersion: r.current_limits_version as number,
-      limits: limits.get(`${r.id as string}:${r.current_limits_version as number}`) ?? [],
-      createdAt: (r.created_at as Date).toISOString(),
+      id: r.id,
+      name: r.name,
+      description: r.description,
+      limitsVersion: r.current_limits_version,
+      limits: limits.get(`${r.id}:${r.current_limits_version}`) ?? [],
+      createdAt: r.created_at.toISOString(),
     }));
   }
 
   private async limitsOf(keys: Array<{ roleId: string; version: number }>): Promise<Map<string, CurrencyLimits[]>> {
     const result = new Map<string, CurrencyLimits[]>();
     if (keys.length === 0) return result;
-    const rows: Array<Record<string, unknown>> = await this.dataSource.query(
+    const rows: Array<LimitsRow & { role_id: string; version: number }> = await this.dataSource.query(
       `SELECT l.role_id, l.version, l.currency, l.per_credit, l.per_case, l.per_agent_day, l.per_agent_month
          FROM role_limits l
          JOIN unnest($1::uuid[], $2::int[]) AS k(role_id, version) ON k.role_id = l.role_id AND k.version = l.version
@@ -212,7 +218,7 @@ export class RolesService {
       [keys.map((k) => k.roleId), keys.map((k) => k.version)],
     );
     for (const row of rows) {
-      const key = `${row.role_id as string}:${row.version as number}`;
+      const key = `${row.role_id}:${row.version}`;
       const list = result.get(key) ?? [];
       list.push(limitsFromRow(row));
       result.set(key, list);
