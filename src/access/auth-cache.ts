@@ -115,8 +115,8 @@ export class AuthCache implements OnModuleInit, OnApplicationShutdown {
    */
   async changed(): Promise<void> {
     this.drop();
-    // Not hearing (database away, a pooler dropping notifications): no process is caching, so
-    // there is nobody to wait for.
+    // Not hearing (database away, a pooler dropping notifications): this process cannot tell when
+    // the others have heard, and waiting would only delay the answer. They are told all the same.
     if (!this.trusted) return;
     const payload = `ping ${randomUUID()}`;
     const heard = new Promise<void>((done) => {
