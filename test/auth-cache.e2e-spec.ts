@@ -1,6 +1,7 @@
 import { Client } from 'pg';
 import { createTestDatabase, TestDatabase } from './support/database';
 import { startServiceProcess, ServiceProcess } from './support/service-process';
+import { httpCall } from './support/http';
 
 /**
  * The caller cache, as two real service processes on one PostgreSQL see it: a request needs no
@@ -15,18 +16,8 @@ let sql: Client;
 let a: ServiceProcess;
 let b: ServiceProcess;
 
-async function call(service: ServiceProcess, method: string, path: string, token: string, body?: unknown) {
-  const res = await fetch(`${service.url}${path}`, {
-    method,
-    headers: {
-      authorization: `Bearer ${token}`,
-      ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
-    },
-    body: body !== undefined ? JSON.stringify(body) : undefined,
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : undefined };
-}
+const call = (service: ServiceProcess, method: string, path: string, token: string, body?: unknown) =>
+  httpCall(service.url, method, path, { token, body });
 
 /** The process's count of authentications by how they were answered (hit, miss, off). */
 async function lookups(service: ServiceProcess, result: 'hit' | 'miss' | 'off'): Promise<number> {

@@ -9,6 +9,7 @@ import { createDataSource } from '../src/database/data-source';
 import { runMigrations } from '../src/database/migrate';
 import { PgBouncer, requirePgBouncer, startPgBouncer } from './support/pgbouncer';
 import { built, freePort, ROOT, ServiceProcess, startServiceProcess } from './support/service-process';
+import { httpCall as call } from './support/http';
 
 const BOOTSTRAP = `pgbouncer-test-${randomUUID()}`;
 
@@ -44,33 +45,6 @@ async function createEmptyDatabase(): Promise<string> {
 
 async function dropDatabase(name: string): Promise<void> {
   await withClient(adminUrl(), (c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
-}
-
-async function call(
-  base: string,
-  method: string,
-  path: string,
-  opts: { token?: string; body?: unknown; headers?: Record<string, string> } = {},
-): Promise<{ status: number; headers: Headers; text: string; body: any; ms: number }> {
-  const started = Date.now();
-  const res = await fetch(`${base}${path}`, {
-    method,
-    headers: {
-      ...(opts.body === undefined ? {} : { 'content-type': 'application/json' }),
-      ...(opts.token ? { authorization: `Bearer ${opts.token}` } : {}),
-      ...(opts.headers ?? {}),
-    },
-    body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
-  });
-  const text = await res.text();
-  const type = res.headers.get('content-type') ?? '';
-  return {
-    status: res.status,
-    headers: res.headers,
-    text,
-    body: type.includes('json') && text ? JSON.parse(text) : undefined,
-    ms: Date.now() - started,
-  };
 }
 
 const LEDGER = ['credits', 'credit_reversals', 'postings'];

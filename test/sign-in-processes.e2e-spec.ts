@@ -1,5 +1,6 @@
 import { createTestDatabase, TestDatabase } from './support/database';
 import { freePort, startServiceProcess, ServiceProcess } from './support/service-process';
+import { httpCall } from './support/http';
 
 /**
  * Sign-in as real service processes see it: the first start prints a one-time link that makes its
@@ -8,6 +9,9 @@ import { freePort, startServiceProcess, ServiceProcess } from './support/service
 
 let db: TestDatabase;
 const running: ServiceProcess[] = [];
+
+const call = (service: ServiceProcess, method: string, path: string, token?: string, body?: unknown) =>
+  httpCall(service.url, method, path, { token, body });
 
 async function start(): Promise<ServiceProcess> {
   const service = await startServiceProcess({
@@ -28,19 +32,6 @@ function startLine(service: ServiceProcess): { msg: string; adminExists: boolean
     .find((l) => l.msg.startsWith('Leeway listening'));
   if (!line) throw new Error(`no start line in: ${service.output()}`);
   return { msg: line.msg, adminExists: line.adminExists! };
-}
-
-async function call(service: ServiceProcess, method: string, path: string, token?: string, body?: unknown) {
-  const res = await fetch(`${service.url}${path}`, {
-    method,
-    headers: {
-      ...(token ? { authorization: `Bearer ${token}` } : {}),
-      ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
-    },
-    body: body !== undefined ? JSON.stringify(body) : undefined,
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : undefined };
 }
 
 beforeAll(async () => {

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createTestDatabase, TestDatabase } from './support/database';
 import { Receiver } from './support/receiver';
 import { ServiceProcess, startServiceProcess } from './support/service-process';
+import { httpCall } from './support/http';
 
 /**
  * Webhook delivery as real service processes do it: a process killed (SIGKILL) in the middle of a
@@ -14,6 +15,9 @@ let db: TestDatabase;
 let receiver: Receiver;
 const running: ServiceProcess[] = [];
 
+const call = (service: ServiceProcess, method: string, path: string, token: string, body?: unknown, key?: string) =>
+  httpCall(service.url, method, path, { token, body, headers: key ? { 'idempotency-key': key } : {} });
+
 async function start(): Promise<ServiceProcess> {
   const service = await startServiceProcess({
     DATABASE_URL: db.url,
@@ -23,27 +27,6 @@ async function start(): Promise<ServiceProcess> {
   });
   running.push(service);
   return service;
-}
-
-async function call(
-  service: ServiceProcess,
-  method: string,
-  path: string,
-  token: string,
-  body?: unknown,
-  key?: string,
-) {
-  const res = await fetch(`${service.url}${path}`, {
-    method,
-    headers: {
-      authorization: `Bearer ${token}`,
-      ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
-      ...(key ? { 'idempotency-key': key } : {}),
-    },
-    body: body !== undefined ? JSON.stringify(body) : undefined,
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : undefined };
 }
 
 const credit = (n: number) => ({
