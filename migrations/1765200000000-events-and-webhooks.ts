@@ -142,8 +142,6 @@ export class EventsAndWebhooks1765200000000 implements MigrationInterface {
         INSERT INTO webhook_deliveries (endpoint_id, event_id, event_seq, subject_id)
         SELECT w.id, NEW.id, NEW.seq, NEW.subject_id FROM webhook_endpoints w
          WHERE w.active AND w.deleted_at IS NULL AND NEW.type = ANY (w.event_types);
-        -- Wakes the dispatchers; only when there is something to send, since NOTIFY serialises commits.
-        IF FOUND THEN PERFORM pg_notify('leeway_webhooks', ''); END IF;
         RETURN NULL;
       END $$`);
     await q.query(`CREATE TRIGGER credits_event AFTER INSERT ON credits

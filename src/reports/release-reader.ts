@@ -156,11 +156,6 @@ export class ReleaseReader {
       grouping === 0 ? null : this.monthRows.read(0, months),
       this.monthRows.withheld(months),
     ]);
-    const keyed = (r: StoredRow): Partial<Record<GroupKey, string | null>> => {
-      const keys: Partial<Record<GroupKey, string | null>> = {};
-      for (const key of groupBy) keys[key] = r.keys[key];
-      return keys;
-    };
     const rows = new Map<string, SumRow>();
     const notShown = new Map<string, SumRow>();
     const totals = new Map<string, SumRow>();
@@ -169,17 +164,17 @@ export class ReleaseReader {
       const label = periodLabel(month, period);
       for (const r of rowsByMonth[i]) {
         if (currency && r.currency !== currency) continue;
-        if (r.notShown) addTo(notShown, r.currency, null, {}, r);
+        if (r.notShown) addTo(notShown, r.currency, null, [], r);
         else {
           // Keys never hold control characters (validated on the way in), so these separate them.
           let id = `${label}\u0000${r.currency}`;
           for (const key of groupBy) id += `\u0000${r.keys[key] ?? '\u0001'}`;
-          addTo(rows, id, label, keyed(r), r);
+          addTo(rows, id, label, groupBy, r);
         }
       }
       for (const r of (totalsByMonth ?? rowsByMonth)[i]) {
         if ((currency && r.currency !== currency) || r.notShown) continue;
-        addTo(totals, r.currency, null, {}, r);
+        addTo(totals, r.currency, null, [], r);
       }
       for (const c of withheldByMonth[i]) if (!currency || c === currency) withheld.push({ month, currency: c });
     });
@@ -438,16 +433,12 @@ function periodLabel(month: string, period: ReleasePeriod): string | null {
   return `${month.slice(0, 4)}-Q${Math.ceil(Number(month.slice(5, 7)) / 3)}`;
 }
 
-/** Adds a stored row (a sum of whole blocks) to the sum `id`. */
-function addTo(
-  sums: Map<string, SumRow>,
-  id: string,
-  period: string | null,
-  keys: Partial<Record<GroupKey, string | null>>,
-  r: StoredRow,
-): void {
+/** Adds a stored row (a sum of whole blocks) to the sum `id`, which carries the row's `groupBy` keys. */
+function addTo(sums: Map<string, SumRow>, id: string, period: string | null, groupBy: GroupKey[], r: StoredRow): void {
   let sum = sums.get(id);
   if (!sum) {
+    const keys: Partial<Record<GroupKey, string | null>> = {};
+    for (const key of groupBy) keys[key] = r.keys[key];
     sum = emptySum(period, r.currency, keys);
     sums.set(id, sum);
   }
