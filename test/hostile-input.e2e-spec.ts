@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { ACCESS_LEVELS } from '../src/access/access-level';
 import { checkInvariants } from '../src/ledger/invariants';
 import { createRole, createUser, creditBody, postCredit, TestUser } from './support/factories';
 import { Reply, TestApp } from './support/app';
@@ -184,6 +185,35 @@ describe('hostile input (e2e, property-based)', () => {
     const clientErrors = [...statuses].filter(([s]) => s >= 400 && s < 500).reduce((n, [, c]) => n + c, 0);
     expect(clientErrors).toBeGreaterThan(2500);
   }, 120_000);
+
+  it('refuses a NUL, a lone surrogate or a bidi override in every documented query parameter, on every route', async () => {
+    const everyone = await createUser(t, [...ACCESS_LEVELS], { roleId });
+    const scimToken = (await t.request('POST', '/v1/provisioning-tokens', { body: { label: 'hostile' } })).body.token;
+    const doc = (await t.request('GET', '/docs-json', { token: null })).body as {
+      paths: Record<string, Record<string, { parameters?: Array<{ in: string; name: string }> }>>;
+    };
+    const before = await ledger();
+    let tried = 0;
+    for (const [template, operations] of Object.entries(doc.paths)) {
+      for (const [method, operation] of Object.entries(operations)) {
+        const names = (operation.parameters ?? []).filter((p) => p.in === 'query').map((p) => p.name);
+        const path = template.replace(/\{[^}]+\}/g, () => creditId);
+        for (const name of names) {
+          for (const value of ['%00', '%ED%A0%80', 'a%00b', '%E2%80%AE']) {
+            const reply = await t.request(method.toUpperCase(), `${path}?${name}=${value}`, {
+              token: template.startsWith('/scim/') ? scimToken : everyone.token,
+              headers: method === 'get' ? {} : { 'idempotency-key': `hostile-${tried}` },
+              body: method === 'get' || method === 'delete' ? undefined : {},
+            });
+            judge(reply, `${method.toUpperCase()} ${path}?${name}=${value}`);
+            tried++;
+          }
+        }
+      }
+    }
+    expect(tried).toBeGreaterThan(100);
+    expect(await ledger()).toEqual(before);
+  });
 
   it('refuses huge, deeply nested and wrongly typed bodies with 4xx', async () => {
     const before = await ledger();

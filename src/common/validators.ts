@@ -1,4 +1,5 @@
-import { Matches, ValidationOptions } from 'class-validator';
+import { applyDecorators } from '@nestjs/common';
+import { IsString, Length, Matches, ValidationOptions } from 'class-validator';
 
 /** Single-line text: no control characters (nor lone surrogates). Length is checked on its own. */
 export const SINGLE_LINE = /^[^\p{Cc}\p{Cs}]*$/u;
@@ -23,4 +24,14 @@ export function NoControlCharacters(options: { multiline?: boolean } & Validatio
 /** The field is a reason code such as late_delivery. */
 export function IsReasonCode(options: ValidationOptions = {}): PropertyDecorator {
   return Matches(REASON_CODE, { message: '$property must be a reason code such as late_delivery', ...options });
+}
+
+/** A support case's reference: 1 to 100 characters, not blank, on one line. */
+export function IsCaseRef(): PropertyDecorator {
+  return applyDecorators(
+    IsString(),
+    Length(1, 100),
+    Matches(/^[^\p{Cc}\p{Cs}\p{Zl}\p{Zp}]+$/u, { message: '$property must not contain control characters' }),
+    Matches(/\S/, { message: '$property must not be blank' }),
+  );
 }

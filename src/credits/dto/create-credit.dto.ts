@@ -3,7 +3,7 @@ import { IsIn, IsISO8601, IsOptional, IsString, Length, Matches } from 'class-va
 import { IsCurrency, IsMinorUnits, MAX_AMOUNT } from '../../common/money';
 import { ApiMoney } from '../../common/openapi';
 import { Channel, CHANNELS, CREDIT_KINDS, CreditKind } from '../credit-kinds';
-import { IsReasonCode, NoControlCharacters, REASON_CODE } from '../../common/validators';
+import { IsCaseRef, IsReasonCode, NoControlCharacters, REASON_CODE } from '../../common/validators';
 
 export class CreateCreditDto {
   @ApiMoney({
@@ -37,10 +37,7 @@ export class CreateCreditDto {
     maxLength: 100,
     description: 'The support case this credit belongs to; not blank, no control characters',
   })
-  @IsString()
-  @Length(1, 100)
-  @Matches(/^[^\p{Cc}\p{Cs}\p{Zl}\p{Zp}]+$/u, { message: 'caseRef must not contain control characters' })
-  @Matches(/\S/, { message: 'caseRef must not be blank' })
+  @IsCaseRef()
   caseRef!: string;
 
   @ApiPropertyOptional({ example: 'CUST-991', type: String, nullable: true, minLength: 1, maxLength: 100 })

@@ -1,6 +1,7 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { IsOptional, IsString, Length } from 'class-validator';
+import { IsOptional } from 'class-validator';
 import { IsCurrency } from '../../common/money';
+import { IsCaseRef } from '../../common/validators';
 
 export class HeadroomQueryDto {
   @ApiPropertyOptional({ example: 'EUR' })
@@ -8,9 +9,13 @@ export class HeadroomQueryDto {
   @IsCurrency()
   currency?: string;
 
-  @ApiPropertyOptional({ example: 'CASE-48213', minLength: 1, maxLength: 100 })
+  @ApiPropertyOptional({
+    example: 'CASE-48213',
+    minLength: 1,
+    maxLength: 100,
+    description: 'Adds the case window; not blank, no control characters',
+  })
   @IsOptional()
-  @IsString()
-  @Length(1, 100)
+  @IsCaseRef()
   caseRef?: string;
 }

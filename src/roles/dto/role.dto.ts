@@ -14,6 +14,7 @@ export class CreateRoleDto {
   @IsOptional()
   @IsString()
   @Length(0, 1000)
+  @NoControlCharacters({ multiline: true })
   description?: string | null;
 }
 
