@@ -1,5 +1,133 @@
 import { MigrationInterface, QueryRunner } from 'typeorm';
 
+/** This version of leeway_log_credit; 1765300000000 replaces it and restores it on the way down. */
+export const LOG_CREDIT_V1 = `CREATE FUNCTION leeway_log_credit(
+     p_agent uuid, p_key text, p_hash bytea, p_role uuid, p_team uuid, p_id uuid, p_amount bigint,
+     p_currency text, p_kind text, p_reason text, p_case text, p_customer text, p_channel text, p_note text,
+     p_occurred_at timestamptz, p_tz text)
+   RETURNS TABLE (
+     replayed boolean, stored_status integer, stored_response text,
+     id uuid, agent_id uuid, role_id uuid, team_id uuid, limits_version integer, amount bigint, currency text,
+     kind text, reason_code text, case_ref text, customer_ref text, channel text, note text,
+     occurred_at timestamptz, recorded_at timestamptz, within_discretion bigint, overrun bigint,
+     unbudgeted boolean, binding_limit text,
+     per_credit bigint, per_case bigint, per_agent_day bigint, per_agent_month bigint,
+     used_case bigint, used_day bigint, used_month bigint)
+   LANGUAGE plpgsql AS $$
+   #variable_conflict use_column
+   DECLARE
+     k record;
+     reason_active boolean;
+     v_version integer;
+     lim record;
+     v_has_limits boolean;
+     u record;
+     s record;
+     v_recorded timestamptz;
+     v_today date;
+     v_day_now bigint;
+     v_month_now bigint;
+   BEGIN
+     -- 1. Claim the key. A concurrent claim of the same key waits here until the first commits;
+     --    past 5 s it gives up (55P03: still in progress).
+     PERFORM set_config('lock_timeout', '5s', true);
+     INSERT INTO idempotency_keys (user_id, key, request_hash) VALUES (p_agent, p_key, p_hash)
+       ON CONFLICT ON CONSTRAINT idempotency_keys_pk DO NOTHING;
+     IF NOT FOUND THEN
+       SELECT request_hash, status_code, response, credit_id, used_case, used_day, used_month INTO k
+         FROM idempotency_keys WHERE user_id = p_agent AND key = p_key;
+       IF k.request_hash <> p_hash THEN
+         RAISE EXCEPTION 'this Idempotency-Key was already used with a different request body'
+           USING ERRCODE = 'LW409';
+       END IF;
+       RETURN QUERY
+         SELECT true, k.status_code, k.response, c.id, c.agent_id, c.role_id, c.team_id, c.limits_version,
+                c.amount, c.currency::text, c.kind, c.reason_code, c.case_ref, c.customer_ref, c.channel, c.note,
+                c.occurred_at, c.recorded_at, c.within_discretion, c.overrun, c.unbudgeted, c.binding_limit,
+                l.per_credit, l.per_case, l.per_agent_day, l.per_agent_month, k.used_case, k.used_day, k.used_month
+           FROM credits c
+           LEFT JOIN role_limits l
+             ON l.role_id = c.role_id AND l.version = c.limits_version AND l.currency = c.currency
+          WHERE c.id = k.credit_id;
+       RETURN;
+     END IF;
+     PERFORM set_config('lock_timeout', '10s', true);
+
+     -- 2. Checked only for a new key, so a retry of a credit logged near the edge of the window
+     --    still replays. A refusal rolls the claim back: the key stays usable.
+     IF p_occurred_at < now() - interval '7 days' THEN
+       RAISE EXCEPTION 'must be within the last 7 days' USING ERRCODE = 'LW422', COLUMN = 'occurredAt';
+     END IF;
+     IF p_occurred_at > now() + interval '5 minutes' THEN
+       RAISE EXCEPTION 'must not be more than 5 minutes in the future' USING ERRCODE = 'LW422', COLUMN = 'occurredAt';
+     END IF;
+     SELECT active INTO reason_active FROM reasons WHERE code = p_reason;
+     IF reason_active IS NULL THEN
+       RAISE EXCEPTION 'no reason has this code' USING ERRCODE = 'LW422', COLUMN = 'reasonCode';
+     ELSIF NOT reason_active THEN
+       RAISE EXCEPTION 'this reason is retired' USING ERRCODE = 'LW422', COLUMN = 'reasonCode';
+     END IF;
+
+     -- 3. What the agent may spend, as of now: the role's current limits in this currency.
+     SELECT r.current_limits_version INTO v_version FROM roles r WHERE r.id = p_role;
+     SELECT l.per_credit, l.per_case, l.per_agent_day, l.per_agent_month INTO lim
+       FROM role_limits l WHERE l.role_id = p_role AND l.version = v_version AND l.currency = p_currency;
+     v_has_limits := FOUND;
+
+     -- 4. Take the usage rows in one fixed order (case, agent-day, agent-month) and add this
+     --    amount; the row locks serialise credits that share a window and nothing else.
+     WITH c AS (
+       INSERT INTO usage_case AS x (case_ref, currency, used) VALUES (p_case, p_currency, p_amount)
+       ON CONFLICT (case_ref, currency) DO UPDATE SET used = x.used + EXCLUDED.used RETURNING used
+     ), d AS (
+       INSERT INTO usage_agent_day AS x (agent_id, currency, day, used)
+       SELECT p_agent, p_currency, (p_occurred_at AT TIME ZONE p_tz)::date, p_amount FROM c
+       ON CONFLICT (agent_id, currency, day) DO UPDATE SET used = x.used + EXCLUDED.used RETURNING used, day
+     ), mo AS (
+       INSERT INTO usage_agent_month AS x (agent_id, currency, month, used)
+       SELECT p_agent, p_currency, date_trunc('month', d.day)::date, p_amount FROM d
+       ON CONFLICT (agent_id, currency, month) DO UPDATE SET used = x.used + EXCLUDED.used RETURNING used
+     )
+     SELECT c.used AS case_used, d.used AS day_used, d.day, mo.used AS month_used INTO u FROM c, d, mo;
+
+     -- 5. Split (on the usage before this credit), record, post.
+     SELECT * INTO s FROM leeway_split(p_amount, v_has_limits, lim.per_credit, lim.per_case, lim.per_agent_day,
+                                       lim.per_agent_month, u.case_used - p_amount, u.day_used - p_amount,
+                                       u.month_used - p_amount);
+     INSERT INTO credits (id, agent_id, role_id, team_id, limits_version, amount, currency, kind, reason_code,
+                          case_ref, customer_ref, channel, note, occurred_at, local_day, within_discretion,
+                          overrun, unbudgeted, binding_limit)
+     VALUES (p_id, p_agent, p_role, p_team, CASE WHEN p_role IS NULL THEN NULL ELSE v_version END, p_amount,
+             p_currency, p_kind, p_reason, p_case, p_customer, p_channel, p_note, p_occurred_at, u.day,
+             s.within, s.overrun, s.unbudgeted, s.binding_limit)
+     RETURNING recorded_at INTO v_recorded;
+     PERFORM leeway_post(p_id, 'credit', p_currency, s.within, s.overrun, p_tz);
+
+     -- 6. The headroom shown with the answer is what the agent can still give now: for a
+     --    back-dated credit, today's windows, not the credit's own day and month.
+     v_today := (now() AT TIME ZONE p_tz)::date;
+     IF v_today = u.day THEN
+       v_day_now := u.day_used;
+       v_month_now := u.month_used;
+     ELSE
+       SELECT coalesce((SELECT used FROM usage_agent_day
+                         WHERE agent_id = p_agent AND currency = p_currency AND day = v_today), 0),
+              coalesce((SELECT used FROM usage_agent_month
+                         WHERE agent_id = p_agent AND currency = p_currency
+                           AND month = date_trunc('month', v_today)::date), 0)
+         INTO v_day_now, v_month_now;
+     END IF;
+     UPDATE idempotency_keys SET status_code = 201, credit_id = p_id, used_case = u.case_used,
+            used_day = v_day_now, used_month = v_month_now
+      WHERE user_id = p_agent AND key = p_key;
+
+     RETURN QUERY SELECT false, 201, NULL::text, p_id, p_agent, p_role, p_team,
+            CASE WHEN p_role IS NULL THEN NULL ELSE v_version END, p_amount, p_currency, p_kind, p_reason, p_case,
+            p_customer, p_channel, p_note, p_occurred_at, v_recorded, s.within, s.overrun, s.unbudgeted,
+            s.binding_limit, lim.per_credit, lim.per_case, lim.per_agent_day, lim.per_agent_month, u.case_used,
+            v_day_now, v_month_now;
+   END $$`;
+
 /**
  * Logging a credit in one database call. `leeway_split` is DESIGN.md's split rule, the one place it
  * is computed (the TypeScript model in src/credits/split-rule.ts checks it in the property tests);
@@ -61,134 +189,7 @@ export class LogCreditFunction1765100000000 implements MigrationInterface {
         ORDER BY l.n
        $$`,
     );
-    await q.query(
-      `CREATE FUNCTION leeway_log_credit(
-         p_agent uuid, p_key text, p_hash bytea, p_role uuid, p_team uuid, p_id uuid, p_amount bigint,
-         p_currency text, p_kind text, p_reason text, p_case text, p_customer text, p_channel text, p_note text,
-         p_occurred_at timestamptz, p_tz text)
-       RETURNS TABLE (
-         replayed boolean, stored_status integer, stored_response text,
-         id uuid, agent_id uuid, role_id uuid, team_id uuid, limits_version integer, amount bigint, currency text,
-         kind text, reason_code text, case_ref text, customer_ref text, channel text, note text,
-         occurred_at timestamptz, recorded_at timestamptz, within_discretion bigint, overrun bigint,
-         unbudgeted boolean, binding_limit text,
-         per_credit bigint, per_case bigint, per_agent_day bigint, per_agent_month bigint,
-         used_case bigint, used_day bigint, used_month bigint)
-       LANGUAGE plpgsql AS $$
-       #variable_conflict use_column
-       DECLARE
-         k record;
-         reason_active boolean;
-         v_version integer;
-         lim record;
-         v_has_limits boolean;
-         u record;
-         s record;
-         v_recorded timestamptz;
-         v_today date;
-         v_day_now bigint;
-         v_month_now bigint;
-       BEGIN
-         -- 1. Claim the key. A concurrent claim of the same key waits here until the first commits;
-         --    past 5 s it gives up (55P03: still in progress).
-         PERFORM set_config('lock_timeout', '5s', true);
-         INSERT INTO idempotency_keys (user_id, key, request_hash) VALUES (p_agent, p_key, p_hash)
-           ON CONFLICT ON CONSTRAINT idempotency_keys_pk DO NOTHING;
-         IF NOT FOUND THEN
-           SELECT request_hash, status_code, response, credit_id, used_case, used_day, used_month INTO k
-             FROM idempotency_keys WHERE user_id = p_agent AND key = p_key;
-           IF k.request_hash <> p_hash THEN
-             RAISE EXCEPTION 'this Idempotency-Key was already used with a different request body'
-               USING ERRCODE = 'LW409';
-           END IF;
-           RETURN QUERY
-             SELECT true, k.status_code, k.response, c.id, c.agent_id, c.role_id, c.team_id, c.limits_version,
-                    c.amount, c.currency::text, c.kind, c.reason_code, c.case_ref, c.customer_ref, c.channel, c.note,
-                    c.occurred_at, c.recorded_at, c.within_discretion, c.overrun, c.unbudgeted, c.binding_limit,
-                    l.per_credit, l.per_case, l.per_agent_day, l.per_agent_month, k.used_case, k.used_day, k.used_month
-               FROM credits c
-               LEFT JOIN role_limits l
-                 ON l.role_id = c.role_id AND l.version = c.limits_version AND l.currency = c.currency
-              WHERE c.id = k.credit_id;
-           RETURN;
-         END IF;
-         PERFORM set_config('lock_timeout', '10s', true);
-
-         -- 2. Checked only for a new key, so a retry of a credit logged near the edge of the window
-         --    still replays. A refusal rolls the claim back: the key stays usable.
-         IF p_occurred_at < now() - interval '7 days' THEN
-           RAISE EXCEPTION 'must be within the last 7 days' USING ERRCODE = 'LW422', COLUMN = 'occurredAt';
-         END IF;
-         IF p_occurred_at > now() + interval '5 minutes' THEN
-           RAISE EXCEPTION 'must not be more than 5 minutes in the future' USING ERRCODE = 'LW422', COLUMN = 'occurredAt';
-         END IF;
-         SELECT active INTO reason_active FROM reasons WHERE code = p_reason;
-         IF reason_active IS NULL THEN
-           RAISE EXCEPTION 'no reason has this code' USING ERRCODE = 'LW422', COLUMN = 'reasonCode';
-         ELSIF NOT reason_active THEN
-           RAISE EXCEPTION 'this reason is retired' USING ERRCODE = 'LW422', COLUMN = 'reasonCode';
-         END IF;
-
-         -- 3. What the agent may spend, as of now: the role's current limits in this currency.
-         SELECT r.current_limits_version INTO v_version FROM roles r WHERE r.id = p_role;
-         SELECT l.per_credit, l.per_case, l.per_agent_day, l.per_agent_month INTO lim
-           FROM role_limits l WHERE l.role_id = p_role AND l.version = v_version AND l.currency = p_currency;
-         v_has_limits := FOUND;
-
-         -- 4. Take the usage rows in one fixed order (case, agent-day, agent-month) and add this
-         --    amount; the row locks serialise credits that share a window and nothing else.
-         WITH c AS (
-           INSERT INTO usage_case AS x (case_ref, currency, used) VALUES (p_case, p_currency, p_amount)
-           ON CONFLICT (case_ref, currency) DO UPDATE SET used = x.used + EXCLUDED.used RETURNING used
-         ), d AS (
-           INSERT INTO usage_agent_day AS x (agent_id, currency, day, used)
-           SELECT p_agent, p_currency, (p_occurred_at AT TIME ZONE p_tz)::date, p_amount FROM c
-           ON CONFLICT (agent_id, currency, day) DO UPDATE SET used = x.used + EXCLUDED.used RETURNING used, day
-         ), mo AS (
-           INSERT INTO usage_agent_month AS x (agent_id, currency, month, used)
-           SELECT p_agent, p_currency, date_trunc('month', d.day)::date, p_amount FROM d
-           ON CONFLICT (agent_id, currency, month) DO UPDATE SET used = x.used + EXCLUDED.used RETURNING used
-         )
-         SELECT c.used AS case_used, d.used AS day_used, d.day, mo.used AS month_used INTO u FROM c, d, mo;
-
-         -- 5. Split (on the usage before this credit), record, post.
-         SELECT * INTO s FROM leeway_split(p_amount, v_has_limits, lim.per_credit, lim.per_case, lim.per_agent_day,
-                                           lim.per_agent_month, u.case_used - p_amount, u.day_used - p_amount,
-                                           u.month_used - p_amount);
-         INSERT INTO credits (id, agent_id, role_id, team_id, limits_version, amount, currency, kind, reason_code,
-                              case_ref, customer_ref, channel, note, occurred_at, local_day, within_discretion,
-                              overrun, unbudgeted, binding_limit)
-         VALUES (p_id, p_agent, p_role, p_team, CASE WHEN p_role IS NULL THEN NULL ELSE v_version END, p_amount,
-                 p_currency, p_kind, p_reason, p_case, p_customer, p_channel, p_note, p_occurred_at, u.day,
-                 s.within, s.overrun, s.unbudgeted, s.binding_limit)
-         RETURNING recorded_at INTO v_recorded;
-         PERFORM leeway_post(p_id, 'credit', p_currency, s.within, s.overrun, p_tz);
-
-         -- 6. The headroom shown with the answer is what the agent can still give now: for a
-         --    back-dated credit, today's windows, not the credit's own day and month.
-         v_today := (now() AT TIME ZONE p_tz)::date;
-         IF v_today = u.day THEN
-           v_day_now := u.day_used;
-           v_month_now := u.month_used;
-         ELSE
-           SELECT coalesce((SELECT used FROM usage_agent_day
-                             WHERE agent_id = p_agent AND currency = p_currency AND day = v_today), 0),
-                  coalesce((SELECT used FROM usage_agent_month
-                             WHERE agent_id = p_agent AND currency = p_currency
-                               AND month = date_trunc('month', v_today)::date), 0)
-             INTO v_day_now, v_month_now;
-         END IF;
-         UPDATE idempotency_keys SET status_code = 201, credit_id = p_id, used_case = u.case_used,
-                used_day = v_day_now, used_month = v_month_now
-          WHERE user_id = p_agent AND key = p_key;
-
-         RETURN QUERY SELECT false, 201, NULL::text, p_id, p_agent, p_role, p_team,
-                CASE WHEN p_role IS NULL THEN NULL ELSE v_version END, p_amount, p_currency, p_kind, p_reason, p_case,
-                p_customer, p_channel, p_note, p_occurred_at, v_recorded, s.within, s.overrun, s.unbudgeted,
-                s.binding_limit, lim.per_credit, lim.per_case, lim.per_agent_day, lim.per_agent_month, u.case_used,
-                v_day_now, v_month_now;
-       END $$`,
-    );
+    await q.query(LOG_CREDIT_V1);
   }
 
   async down(q: QueryRunner): Promise<void> {

@@ -9,6 +9,7 @@ import { ScimBoundaries1764900000000 } from './1764900000000-scim-boundaries';
 import { AuthNotify1765000000000 } from './1765000000000-auth-notify';
 import { LogCreditFunction1765100000000 } from './1765100000000-log-credit-function';
 import { EventsAndWebhooks1765200000000 } from './1765200000000-events-and-webhooks';
+import { Integrations1765300000000 } from './1765300000000-integrations';
 
 /** Every migration, oldest first. Listed explicitly so the app, the CLI and the tests share one list. */
 export const migrations = [
@@ -23,4 +24,5 @@ export const migrations = [
   AuthNotify1765000000000,
   LogCreditFunction1765100000000,
   EventsAndWebhooks1765200000000,
+  Integrations1765300000000,
 ];

@@ -7,6 +7,7 @@ import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { SwaggerModule } from '@nestjs/swagger';
+import { errorCodes } from 'fastify';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger as PinoLogger } from 'pino';
 import { AppModule } from './app.module';
@@ -15,6 +16,7 @@ import { buildOpenApiDocument } from './common/openapi';
 import { createRootLogger, NestPinoLogger } from './common/logger';
 import { sendProblem } from './common/problem.filter';
 import { AppConfig } from './config/config';
+import { IMPORTS_PATH } from './imports/imports.controller';
 import { MetricsService } from './metrics/metrics.service';
 
 export const BODY_LIMIT_BYTES = 64 * 1024;
@@ -63,6 +65,11 @@ export async function createApp(
       }
     },
   );
+  // CSV files (imports) are read as they arrive: the route gets the stream, never the whole body.
+  fastify.addContentTypeParser('text/csv', (request, payload, done) => {
+    if (request.routeOptions.url === IMPORTS_PATH) done(null, payload);
+    else done(new errorCodes.FST_ERR_CTP_INVALID_MEDIA_TYPE('text/csv'), undefined);
+  });
   fastify.setReplySerializer((payload) => toJson(payload));
   fastify.addHook('onSend', async (request, reply, payload) => {
     reply.header('x-request-id', request.id);

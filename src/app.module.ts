@@ -20,6 +20,7 @@ import { ReportsModule } from './reports/reports.module';
 import { SignInModule } from './sign-in/sign-in.module';
 import { ScimModule } from './scim/scim.module';
 import { WebhooksModule } from './webhooks/webhooks.module';
+import { ImportsModule } from './imports/imports.module';
 
 /**
  * The whole application. Pipes, filters and guards are declared here as APP_* providers so that
@@ -46,6 +47,7 @@ export class AppModule {
         ReportsModule,
         MetricsModule,
         WebhooksModule,
+        ImportsModule,
       ],
       providers: [
         { provide: APP_PIPE, useClass: AppValidationPipe },

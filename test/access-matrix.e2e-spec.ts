@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { AccessLevel, ACCESS_LEVELS } from '../src/access/access-level';
+import { AccessLevel, ACCESS_LEVELS, PEOPLE_LEVELS } from '../src/access/access-level';
 import {
   createRole,
   createTeam,
@@ -52,6 +52,8 @@ interface Context {
   roleId: string;
   reasonCode: string;
   agentCreditId: string;
+  /** The agent's externalRef, by which an integration names them. */
+  agentRef: string;
 }
 
 interface Built {
@@ -65,7 +67,8 @@ interface Route {
   /** As the OpenAPI document writes it, for the completeness check. */
   path: string;
   /**
-   * 'public': no token needed; 'any': any signed-in user; 'provisioning': a provisioning token (SCIM);
+   * 'public': no token needed; 'any': any signed-in person (not an integration); 'provisioning': a
+   * provisioning token (SCIM);
    * else the access levels that may call it.
    */
   allow: 'public' | 'any' | 'provisioning' | AccessLevel[];
@@ -95,7 +98,7 @@ const ROUTES: Route[] = [
   { method: 'GET', path: '/docs-json', allow: 'public', success: 200, build: () => ({ url: '/docs-json' }) },
   // Public while LEEWAY_METRICS_TOKEN is unset, as here.
   { method: 'GET', path: '/metrics', allow: 'public', success: 200, build: () => ({ url: '/metrics' }) },
-  { method: 'GET', path: '/v1/me', allow: 'any', success: 200, build: () => ({ url: '/v1/me' }) },
+  { method: 'GET', path: '/v1/me', allow: [...ACCESS_LEVELS], success: 200, build: () => ({ url: '/v1/me' }) },
   {
     method: 'GET',
     path: '/v1/me/headroom',
@@ -152,7 +155,13 @@ const ROUTES: Route[] = [
     success: 200,
     build: (ctx) => ({ url: `/v1/roles/${ctx.roleId}/limits/history` }),
   },
-  { method: 'GET', path: '/v1/reasons', allow: 'any', success: 200, build: () => ({ url: '/v1/reasons' }) },
+  {
+    method: 'GET',
+    path: '/v1/reasons',
+    allow: [...ACCESS_LEVELS],
+    success: 200,
+    build: () => ({ url: '/v1/reasons' }),
+  },
   {
     method: 'POST',
     path: '/v1/reasons',
@@ -210,11 +219,15 @@ const ROUTES: Route[] = [
   {
     method: 'POST',
     path: '/v1/credits',
-    allow: ['agent'],
+    allow: ['agent', 'integration'],
     success: 201,
-    build: () => ({
+    // An integration names the agent; anyone else sends the agent's own body.
+    build: (ctx, caller) => ({
       url: '/v1/credits',
-      body: creditBody({ amount: 300 }),
+      body:
+        caller === 'integration'
+          ? { ...creditBody({ amount: 300 }), agentRef: ctx.agentRef }
+          : creditBody({ amount: 300 }),
       headers: { 'idempotency-key': randomUUID() },
     }),
   },
@@ -336,7 +349,7 @@ const ROUTES: Route[] = [
     success: 204,
     // One of the caller's own sessions (a fresh one, so the caller's own token stays valid).
     build: async (ctx, caller) => {
-      const user = (ACCESS_LEVELS as readonly string[]).includes(caller)
+      const user = (PEOPLE_LEVELS as readonly string[]).includes(caller)
         ? ctx.users[caller as AccessLevel]
         : ctx.target;
       return { url: `/v1/me/sessions/${(await signInWithLink(t, user.id)).sessionId}` };
@@ -473,7 +486,8 @@ function expectedStatus(route: Route, caller: Caller): number {
   if (route.allow === 'public') return route.success;
   if (route.allow === 'provisioning') return caller === 'provisioning token' ? route.success : 401;
   if (UNAUTHENTICATED.includes(caller) || caller === 'provisioning token') return 401;
-  if (route.allow === 'any' || route.allow.includes(caller as AccessLevel)) return route.success;
+  if (route.allow === 'any') return caller === 'integration' ? 403 : route.success;
+  if (route.allow.includes(caller as AccessLevel)) return route.success;
   return 403;
 }
 
@@ -549,21 +563,25 @@ describe('access matrix: every route × every caller', () => {
     }
     ctx.users = users;
     ctx.roleId = roleId;
+    ctx.agentRef = `matrix-agent-${unique()}`;
+    expect(
+      (await t.request('PATCH', `/v1/users/${users.agent.id}`, { body: { externalRef: ctx.agentRef } })).status,
+    ).toBe(200);
     await setLimits(t, users.leader.token, roleId, [{ currency: 'EUR', perCredit: 5000 }]);
     ctx.target = await createUser(t, ['agent']);
     // Holders of every access level, so that nothing but the token state decides the answer.
-    ctx.revoked = await createUser(t, [...ACCESS_LEVELS]);
-    ctx.deactivated = await createUser(t, [...ACCESS_LEVELS]);
+    ctx.revoked = await createUser(t, [...PEOPLE_LEVELS]);
+    ctx.deactivated = await createUser(t, [...PEOPLE_LEVELS]);
     expect((await t.as(ctx.revoked.token).get('/v1/me')).status).toBe(200);
     expect((await t.as(ctx.deactivated.token).get('/v1/me')).status).toBe(200);
     expect((await t.request('DELETE', `/v1/tokens/${ctx.revoked.tokenId}`)).status).toBe(204);
     expect((await t.request('PATCH', `/v1/users/${ctx.deactivated.id}`, { body: { active: false } })).status).toBe(200);
     const issued = await t.request('POST', '/v1/provisioning-tokens', { body: { label: 'matrix' } });
     ctx.provisioningToken = provisioningToken = issued.body.token;
-    const expiring = await createUser(t, [...ACCESS_LEVELS]);
+    const expiring = await createUser(t, [...PEOPLE_LEVELS]);
     await t.query(`UPDATE tokens SET expires_at = now() - interval '1 second' WHERE id = $1`, [expiring.tokenId]);
     ctx.expiredToken = expiring.token;
-    const ending = await signInWithLink(t, (await createUser(t, [...ACCESS_LEVELS])).id);
+    const ending = await signInWithLink(t, (await createUser(t, [...PEOPLE_LEVELS])).id);
     expect((await t.as(ending.token).delete(`/v1/me/sessions/${ending.sessionId}`)).status).toBe(204);
     ctx.endedSession = ending.token;
     ctx.reasonCode = `matrix_${unique()}`;

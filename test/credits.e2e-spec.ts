@@ -285,6 +285,7 @@ describe('POST /v1/credits: validation, the split rule and headroom (e2e)', () =
         limitsVersion: 1,
         bindingLimit: 'none',
         reversedBy: null,
+        source: null,
         headroom: expect.any(Object),
       });
       const read = await t.as(member.token).get(`/v1/credits/${res.body.id}`);

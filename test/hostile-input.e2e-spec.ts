@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { ACCESS_LEVELS } from '../src/access/access-level';
+import { PEOPLE_LEVELS } from '../src/access/access-level';
 import { checkInvariants } from '../src/ledger/invariants';
 import { createRole, createUser, creditBody, postCredit, TestUser } from './support/factories';
 import { Reply, TestApp } from './support/app';
@@ -187,7 +187,7 @@ describe('hostile input (e2e, property-based)', () => {
   }, 120_000);
 
   it('refuses a NUL, a lone surrogate or a bidi override in every documented query parameter, on every route', async () => {
-    const everyone = await createUser(t, [...ACCESS_LEVELS], { roleId });
+    const everyone = await createUser(t, [...PEOPLE_LEVELS], { roleId });
     const scimToken = (await t.request('POST', '/v1/provisioning-tokens', { body: { label: 'hostile' } })).body.token;
     const doc = (await t.request('GET', '/docs-json', { token: null })).body as {
       paths: Record<string, Record<string, { parameters?: Array<{ in: string; name: string }> }>>;

@@ -2,7 +2,7 @@ import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { DomainError } from '../common/domain-error';
-import { AccessLevel } from './access-level';
+import { AccessLevel, PEOPLE_LEVELS } from './access-level';
 import { ALLOW_KEY, PUBLIC_KEY } from './allow.decorator';
 import { AuthRateLimiter } from './auth-rate-limiter';
 import { TokensService } from './tokens.service';
@@ -30,8 +30,11 @@ export class AccessGuard implements CanActivate {
     }
     request.principal = principal;
     const allowed = this.reflector.getAllAndOverride<AccessLevel[] | undefined>(ALLOW_KEY, targets);
-    if (allowed && allowed.length > 0 && !allowed.some((level) => principal.access.includes(level))) {
-      throw new DomainError('FORBIDDEN', `This needs one of these access levels: ${allowed.join(', ')}.`);
+    if (allowed && allowed.length > 0) {
+      if (!allowed.some((level) => principal.access.includes(level)))
+        throw new DomainError('FORBIDDEN', `This needs one of these access levels: ${allowed.join(', ')}.`);
+    } else if (!PEOPLE_LEVELS.some((level) => principal.access.includes(level))) {
+      throw new DomainError('FORBIDDEN', 'Integration tokens may log credits and import them, nothing else.');
     }
     return true;
   }

@@ -3,6 +3,7 @@ import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, 
 import { PageQueryDto } from '../common/pagination';
 import { ApiPage, ApiProblems } from '../common/openapi';
 import { uuidPipe } from '../common/uuid.pipe';
+import { ACCESS_LEVELS } from './access-level';
 import { Allow, CurrentUser } from './allow.decorator';
 import { DomainError } from '../common/domain-error';
 import {
@@ -30,7 +31,7 @@ export class UsersController {
 
   @Get('me')
   @ApiOperation({ summary: 'The caller: name, access levels, job role and team' })
-  @Allow()
+  @Allow(...ACCESS_LEVELS)
   @ApiOkResponse({ type: MeView, description: 'The caller' })
   me(@CurrentUser() me: Principal): Promise<MeView> {
     return this.users.me(me);

@@ -14,6 +14,7 @@ export type AuditAction =
   | 'reason.changed'
   | 'credit.reversed'
   | 'credit.read'
+  | 'credits.imported'
   | 'ledger.read'
   | 'session.started'
   | 'session.revoked'

@@ -8,6 +8,8 @@ export type ErrorCode =
   | 'CONFLICT'
   | 'IDEMPOTENCY_KEY_REUSED'
   | 'IDEMPOTENCY_KEY_IN_FLIGHT'
+  | 'UNKNOWN_AGENT'
+  | 'INVALID_IMPORT'
   | 'ALREADY_REVERSED'
   | 'REVERSAL_WINDOW_CLOSED'
   | 'PAYLOAD_TOO_LARGE'
@@ -20,6 +22,8 @@ export type ErrorCode =
 export interface FieldProblem {
   field: string;
   message: string;
+  /** For a file (CSV import): the line the problem is on, 1 being the header. */
+  line?: number;
 }
 
 /** Errors the services raise; the HTTP status and wording are decided in ProblemFilter alone. */

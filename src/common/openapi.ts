@@ -26,6 +26,9 @@ export class FieldProblemView {
 
   @ApiProperty({ example: 'amount must be a whole number of minor units from 1 to 1000000000000' })
   message!: string;
+
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, description: 'For an imported file: the line, 1 = header' })
+  line?: number;
 }
 
 /** RFC 9457 problem details, as every error is answered. */
@@ -59,7 +62,7 @@ const PROBLEM_DESCRIPTIONS: Record<ProblemStatus, string> = {
   409: 'The request conflicts with what exists',
   413: 'The request body is too large',
   415: 'The request body is not JSON',
-  422: 'The Idempotency-Key was used before with a different body',
+  422: 'The Idempotency-Key was used before with a different body, or no active agent has the agentRef',
   429: 'Too many failed authentications from this client; try again later',
   503: 'The database is not reachable; retry after `Retry-After` seconds',
 };
@@ -69,7 +72,7 @@ const PROBLEM_HEADERS: Partial<Record<ProblemStatus, Record<string, { descriptio
   503: { 'Retry-After': { description: 'Seconds to wait', schema: { type: 'integer', minimum: 0 } } },
 };
 
-function problemResponse(status: ProblemStatus, description = PROBLEM_DESCRIPTIONS[status]) {
+export function problemResponse(status: ProblemStatus, description = PROBLEM_DESCRIPTIONS[status]) {
   return {
     description,
     ...(PROBLEM_HEADERS[status] ? { headers: PROBLEM_HEADERS[status] } : {}),
@@ -87,14 +90,15 @@ export function ApiSignedIn(levels: readonly string[]): MethodDecorator & ClassD
   return applyDecorators(
     ApiBearerAuth(BEARER),
     ApiProblems(401, 429, 503),
-    ...(levels.length > 0
-      ? [
-          ApiResponse({
-            status: 403,
-            ...problemResponse(403, `Needs one of these access levels: ${levels.join(', ')}`),
-          }),
-        ]
-      : []),
+    ApiResponse({
+      status: 403,
+      ...problemResponse(
+        403,
+        levels.length > 0
+          ? `Needs one of these access levels: ${levels.join(', ')}`
+          : 'Integration tokens may not call this',
+      ),
+    }),
   );
 }
 

@@ -36,6 +36,10 @@ export function statusOf(code: ErrorCode): { status: number; title: string; slug
       return { status: 403, title: 'Reversal window has closed', slug: 'reversal-window-closed' };
     case 'IDEMPOTENCY_KEY_REUSED':
       return { status: 422, title: 'Idempotency key reused with a different request', slug: 'idempotency-key-reused' };
+    case 'UNKNOWN_AGENT':
+      return { status: 422, title: 'Unknown agent', slug: 'unknown-agent' };
+    case 'INVALID_IMPORT':
+      return { status: 422, title: 'The file has invalid rows', slug: 'invalid-import' };
     case 'PAYLOAD_TOO_LARGE':
       return { status: 413, title: 'Request body too large', slug: 'payload-too-large' };
     case 'UNSUPPORTED_MEDIA_TYPE':

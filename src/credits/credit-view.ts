@@ -7,6 +7,12 @@ export interface ReversalView {
   recordedAt: string;
 }
 
+/** Where a credit came from, when another system logged it through an integration. */
+export interface CreditSource {
+  system: string;
+  externalId: string;
+}
+
 export interface CreditView {
   id: string;
   agentId: string;
@@ -28,6 +34,7 @@ export interface CreditView {
   limitsVersion: number | null;
   bindingLimit: LimitKey | 'none' | null;
   reversedBy: ReversalView | null;
+  source: CreditSource | null;
 }
 
 /** A credit as stored (`credits`), as the driver gives it: bigint as string, timestamps as Date. */
@@ -51,6 +58,8 @@ export interface CreditRow {
   overrun: string;
   unbudgeted: boolean;
   binding_limit: string | null;
+  source_system: string | null;
+  source_external_id: string | null;
 }
 
 /** What CREDIT_COLUMNS selects: the credit, its reversal if any, and a cursor for paging. */
@@ -66,7 +75,7 @@ export interface CreditReadRow extends CreditRow {
 export const CREDIT_COLUMNS = `
   c.id, c.agent_id, c.role_id, c.team_id, c.limits_version, c.amount, c.currency, c.kind, c.reason_code,
   c.case_ref, c.customer_ref, c.channel, c.note, c.occurred_at, c.recorded_at, c.within_discretion,
-  c.overrun, c.unbudgeted, c.binding_limit,
+  c.overrun, c.unbudgeted, c.binding_limit, c.source_system, c.source_external_id,
   to_char(c.recorded_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS recorded_cursor,
   r.id AS reversal_id, r.reversed_by, r.reason AS reversal_reason, r.recorded_at AS reversal_recorded_at`;
 
@@ -99,5 +108,6 @@ export function creditView(row: CreditReadRow): CreditView {
           recordedAt: row.reversal_recorded_at!.toISOString(),
         }
       : null,
+    source: row.source_system === null ? null : { system: row.source_system, externalId: row.source_external_id! },
   };
 }

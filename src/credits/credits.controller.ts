@@ -1,5 +1,13 @@
 import { Body, Controller, Get, Headers, HttpCode, Param, Post, Query, Req, Res } from '@nestjs/common';
-import { ApiCreatedResponse, ApiHeader, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import {
+  ApiCreatedResponse,
+  ApiExtraModels,
+  ApiHeader,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+  getSchemaPath,
+} from '@nestjs/swagger';
 
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Allow, CurrentUser } from '../access/allow.decorator';
@@ -9,13 +17,12 @@ import { DomainError } from '../common/domain-error';
 import { ApiPage, ApiProblems } from '../common/openapi';
 import { uuidPipe } from '../common/uuid.pipe';
 import { CreditsService } from './credits.service';
+import { IDEMPOTENCY_KEY } from './idempotency-key';
 import { CreateCreditDto, ReverseCreditDto } from './dto/create-credit.dto';
-import { CreditView, HeadroomListView, LoggedCreditView } from './dto/credit-view.dto';
+import { CreditView, HeadroomListView, IntegrationCreditView, LoggedCreditView } from './dto/credit-view.dto';
 import { ListCreditsDto } from './dto/list-credits.dto';
 import { HeadroomService } from './headroom.service';
 import { HeadroomQueryDto } from './dto/headroom-query.dto';
-
-const KEY = /^[\x21-\x7e]{1,255}$/;
 
 @ApiTags('credits')
 @Controller('v1')
@@ -26,17 +33,26 @@ export class CreditsController {
   ) {}
 
   @Post('credits')
-  @ApiOperation({ summary: 'Log a credit (idempotent)' })
-  @Allow('agent')
+  @ApiOperation({
+    summary: 'Log a credit (idempotent)',
+    description:
+      'An agent logs their own credit. An integration logs one for the active agent named by `agentRef`, ' +
+      "with its own id for the credit as the Idempotency-Key; the split is the agent's, and the answer " +
+      'leaves the split and the headroom out.',
+  })
+  @Allow('agent', 'integration')
   @ApiHeader({
     name: 'Idempotency-Key',
     required: true,
     description: 'Unique per intended credit: 1 to 255 visible ASCII characters',
-    schema: { type: 'string', minLength: 1, maxLength: 255, pattern: KEY.source },
+    schema: { type: 'string', minLength: 1, maxLength: 255, pattern: IDEMPOTENCY_KEY.source },
   })
+  @ApiExtraModels(LoggedCreditView, IntegrationCreditView)
   @ApiCreatedResponse({
-    type: LoggedCreditView,
-    description: 'The credit and the headroom after it; a replay answers the first response again',
+    schema: { oneOf: [{ $ref: getSchemaPath(LoggedCreditView) }, { $ref: getSchemaPath(IntegrationCreditView) }] },
+    description:
+      'For an agent, the credit and the headroom after it; for an integration, the credit and its source. ' +
+      'A replay answers the first response again',
     headers: {
       Location: { description: 'The credit', schema: { type: 'string' } },
       'Idempotent-Replayed': { description: '`true` on a replay', schema: { type: 'string', enum: ['true'] } },
@@ -53,7 +69,7 @@ export class CreditsController {
     if (key === undefined || key === '') {
       throw DomainError.validation('Idempotency-Key', 'header is required: send a unique key per intended credit');
     }
-    if (!KEY.test(key)) {
+    if (!IDEMPOTENCY_KEY.test(key)) {
       throw DomainError.validation('Idempotency-Key', 'must be 1 to 255 visible ASCII characters');
     }
     const result = await this.credits.create(me, key, request.body, dto);

@@ -2,16 +2,21 @@ import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { CreditRow, CreditView } from './credit-view';
 
-/** What logging a credit sends to `leeway_log_credit` (migration 1765100000000). */
+/** What logging a credit sends to `leeway_log_credit` (migration 1765300000000). */
 export interface LogCreditParams extends Pick<
   CreditView,
   'amount' | 'currency' | 'kind' | 'reasonCode' | 'caseRef' | 'customerRef' | 'channel' | 'note'
 > {
-  agentId: string;
+  /** Who owns the Idempotency-Key: the agent, or the integration logging on an agent's behalf. */
+  callerId: string;
+  /** For an integration: the agent's externalRef. Null: the caller is the agent. */
+  agentRef: string | null;
+  /** For an integration: its name, recorded as the credit's source system. */
+  sourceSystem: string | null;
+  /** Imported history: occurredAt may lie any time since 2000, not only the last 7 days. */
+  historical: boolean;
   key: string;
   requestHash: Buffer;
-  roleId: string | null;
-  teamId: string | null;
   creditId: string;
   occurredAt: Date;
   timezone: string;
@@ -43,13 +48,14 @@ export class CreditsRepository {
    */
   async log(p: LogCreditParams): Promise<LoggedCreditRow | null> {
     const rows: LoggedCreditRow[] = await this.dataSource.query(
-      `SELECT * FROM leeway_log_credit($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`,
+      `SELECT * FROM leeway_log_credit($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)`,
       [
-        p.agentId,
+        p.callerId,
+        p.agentRef,
+        p.sourceSystem,
+        p.historical,
         p.key,
         p.requestHash,
-        p.roleId,
-        p.teamId,
         p.creditId,
         p.amount.toString(),
         p.currency,

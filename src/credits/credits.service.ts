@@ -13,6 +13,7 @@ import { CurrencyLimits } from '../roles/limits';
 import { requestHash } from './canonical-json';
 import { CREDIT_COLUMNS, CreditReadRow, CreditView, creditView } from './credit-view';
 import { CreateCreditDto, ReverseCreditDto } from './dto/create-credit.dto';
+import { IntegrationCreditView } from './dto/credit-view.dto';
 import { ListCreditsDto } from './dto/list-credits.dto';
 import { headroomView } from './headroom.service';
 import { CreditsRepository, LoggedCreditRow, LogCreditParams } from './credits.repository';
@@ -47,6 +48,33 @@ function answer(row: LoggedCreditRow): string {
   });
 }
 
+/** The 201 body for an integration: the credit it asked for, without the agent's split or headroom. */
+function integrationAnswer(row: LoggedCreditRow, agentRef: string): string {
+  const view = creditView({
+    ...row,
+    reversal_id: null,
+    reversed_by: null,
+    reversal_reason: null,
+    reversal_recorded_at: null,
+  });
+  const body: IntegrationCreditView = {
+    id: view.id,
+    agentRef,
+    amount: view.amount,
+    currency: view.currency,
+    kind: view.kind,
+    reasonCode: view.reasonCode,
+    caseRef: view.caseRef,
+    customerRef: view.customerRef,
+    channel: view.channel,
+    note: view.note,
+    occurredAt: view.occurredAt,
+    recordedAt: view.recordedAt,
+    source: view.source!,
+  };
+  return toJson(body);
+}
+
 @Injectable()
 export class CreditsService {
   constructor(
@@ -60,15 +88,24 @@ export class CreditsService {
   /**
    * Logs a credit exactly once per (caller, Idempotency-Key): the key claim, the usage counters,
    * the credit, its postings and the settled key commit in one database call (leeway_log_credit),
-   * or not at all. A known key with the same body answers the first answer again.
+   * or not at all. A known key with the same body answers the first answer again. The caller is
+   * the agent, or an integration naming the agent by `agentRef`.
    */
-  async create(agent: Principal, key: string, rawBody: unknown, dto: CreateCreditDto): Promise<CreditResult> {
+  async create(caller: Principal, key: string, rawBody: unknown, dto: CreateCreditDto): Promise<CreditResult> {
+    const integration = caller.access.includes('integration');
+    if (integration && dto.agentRef === undefined) {
+      throw DomainError.validation('agentRef', 'is required: the externalRef of the agent this credit is for');
+    }
+    if (!integration && dto.agentRef !== undefined) {
+      throw DomainError.validation('agentRef', 'is for integrations; an agent logs credits as themself');
+    }
     const params: LogCreditParams = {
-      agentId: agent.id,
+      callerId: caller.id,
+      agentRef: integration ? dto.agentRef! : null,
+      sourceSystem: integration ? caller.displayName : null,
+      historical: false,
       key,
       requestHash: requestHash(rawBody),
-      roleId: agent.roleId,
-      teamId: agent.teamId,
       creditId: randomUUID(),
       amount: BigInt(dto.amount),
       currency: dto.currency,
@@ -92,7 +129,8 @@ export class CreditsService {
         }
         // Counted once committed; a replay logged nothing new.
         if (!row.replayed) this.metrics.creditLogged(dto.currency, dto.amount);
-        return { status: row.stored_status ?? 201, body: answer(row), replayed: row.replayed, creditId: row.id };
+        const body = integration ? integrationAnswer(row, dto.agentRef!) : answer(row);
+        return { status: row.stored_status ?? 201, body, replayed: row.replayed, creditId: row.id };
       } catch (error) {
         const { code, column, message } = pgError(error);
         // Deadlocks cannot arise from the fixed lock order, but a retry keeps a stray one harmless.
@@ -110,6 +148,8 @@ export class CreditsService {
           );
         }
         if (code === 'LW422') throw DomainError.validation(column ?? 'body', message);
+        if (code === 'LWAGT')
+          throw new DomainError('UNKNOWN_AGENT', `agentRef: ${message}`, [{ field: 'agentRef', message }]);
         throw error;
       }
     }

@@ -115,6 +115,14 @@ const CHECKS: Array<{ name: string; sql: string }> = [
     sql: `SELECT k.user_id, k.key FROM idempotency_keys k
            WHERE NOT EXISTS (SELECT 1 FROM credits c WHERE c.id = k.credit_id) LIMIT 5`,
   },
+  {
+    name: 'every credit from an integration is the one its externalId names (one credit per externalId)',
+    sql: `SELECT c.id FROM credits c
+           WHERE c.source_external_id IS NOT NULL
+             AND NOT EXISTS (SELECT 1 FROM idempotency_keys k
+                              JOIN users u ON u.id = k.user_id AND u.access = ARRAY['integration']
+                             WHERE k.credit_id = c.id AND k.key = c.source_external_id) LIMIT 5`,
+  },
 ];
 
 export async function checkInvariants(db: Querier): Promise<InvariantResult[]> {

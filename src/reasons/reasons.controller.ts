@@ -1,6 +1,7 @@
 import { Body, Controller, Get, Param, Patch, Post, Query } from '@nestjs/common';
 import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 
+import { ACCESS_LEVELS } from '../access/access-level';
 import { Allow, CurrentUser } from '../access/allow.decorator';
 import { Principal } from '../access/principal';
 import { DomainError } from '../common/domain-error';
@@ -17,7 +18,7 @@ export class ReasonsController {
 
   @Get()
   @ApiOperation({ summary: 'The reason catalogue' })
-  @Allow()
+  @Allow(...ACCESS_LEVELS)
   @ApiOkResponse({ type: ReasonListView, description: 'The reason catalogue, by code' })
   list(@Query() q: ReasonQueryDto): Promise<ReasonListView> {
     return this.reasons.list(q.all ?? false);

@@ -180,10 +180,12 @@ export class OidcService {
     return this.dataSource.transaction(async (m) => {
       const users: Array<{ id: string; active: boolean }> = await m.query(
         claim === 'email'
-          ? `SELECT id, active FROM users WHERE lower(external_ref) = lower($1) LIMIT 2`
-          : `SELECT id, active FROM users WHERE external_ref = $1`,
+          ? `SELECT id, active FROM users
+              WHERE lower(external_ref) = lower($1) AND NOT 'integration' = ANY (access) LIMIT 2`
+          : `SELECT id, active FROM users WHERE external_ref = $1 AND NOT 'integration' = ANY (access)`,
         [value],
       );
+      // Integrations are programs and never sign in: to a person's identity provider they do not exist.
       // Two users whose references differ only in case: nobody is picked at random.
       if (users.length > 1) return refuse('ambiguous', { value });
       const user = users[0];

@@ -41,9 +41,14 @@ export class SignInLinksService {
 
   async issue(actorId: string, userId: string): Promise<IssuedLink> {
     return this.dataSource.transaction(async (m) => {
-      const users: Array<{ active: boolean }> = await m.query(`SELECT active FROM users WHERE id = $1`, [userId]);
+      const users: Array<{ active: boolean; program: boolean }> = await m.query(
+        `SELECT active, 'integration' = ANY (access) AS program FROM users WHERE id = $1`,
+        [userId],
+      );
       if (users.length === 0) throw new DomainError('NOT_FOUND', 'No such user.');
       if (!users[0].active) throw new DomainError('CONFLICT', 'This user is deactivated; reactivate them first.');
+      if (users[0].program)
+        throw new DomainError('CONFLICT', 'An integration is a program: it uses an API token, never a sign-in link.');
       const link = await this.insert(m, userId, actorId);
       await this.audit.record(m, {
         actorId,
@@ -104,9 +109,14 @@ export class SignInLinksService {
           `This sign-in link has expired (they last ${LINK_HOURS} hours). Ask an admin for a new one.`,
         );
       const userId = link.user_id ?? (await this.createFirstAdmin(m, link.id));
-      const users: Array<{ active: boolean }> = await m.query(`SELECT active FROM users WHERE id = $1`, [userId]);
+      const users: Array<{ active: boolean; program: boolean }> = await m.query(
+        `SELECT active, 'integration' = ANY (access) AS program FROM users WHERE id = $1`,
+        [userId],
+      );
       if (!users[0]?.active)
         throw new DomainError('UNAUTHENTICATED', 'This sign-in link belongs to a deactivated user.');
+      if (users[0].program)
+        throw new DomainError('UNAUTHENTICATED', 'This sign-in link belongs to an integration, which cannot sign in.');
       const session = await this.tokens.startSession(m, userId, 'link', this.config.sessionHours, userAgent);
       await m.query(`UPDATE sign_in_links SET used_at = now(), session_id = $2 WHERE id = $1`, [link.id, session.id]);
       return { token: session.token, sessionId: session.id, expiresAt: session.expiresAt, userId };

@@ -13,6 +13,7 @@ import {
   IsUUID,
   Length,
   Matches,
+  ValidateBy,
 } from 'class-validator';
 import { IsOmittable } from '../../common/omittable';
 import { ApiId, ApiInstant } from '../../common/openapi';
@@ -20,8 +21,15 @@ import { ACCESS_LEVELS, AccessLevel } from '../access-level';
 import { NoControlCharacters } from '../../common/validators';
 
 const DISPLAY_NAME = { minLength: 1, maxLength: 200, description: 'No control characters' } as const;
-const ACCESS = { enum: ACCESS_LEVELS, isArray: true, minItems: 1, maxItems: 5, uniqueItems: true } as const;
-/** One to five distinct access levels. */
+const ACCESS = {
+  enum: ACCESS_LEVELS,
+  isArray: true,
+  minItems: 1,
+  maxItems: 5,
+  uniqueItems: true,
+  description: 'integration (a program logging credits for agents) is held alone',
+} as const;
+/** One to five distinct access levels; integration alone. */
 const IsAccessList = () =>
   applyDecorators(
     IsArray(),
@@ -29,6 +37,13 @@ const IsAccessList = () =>
     ArrayMaxSize(5),
     ArrayUnique(),
     IsIn(ACCESS_LEVELS, { each: true, message: `access must contain only ${ACCESS_LEVELS.join(', ')}` }),
+    ValidateBy({
+      name: 'integrationAlone',
+      validator: {
+        validate: (value: unknown) => !Array.isArray(value) || !value.includes('integration') || value.length === 1,
+        defaultMessage: () => 'access may hold integration only on its own (a program holds no other level)',
+      },
+    }),
   );
 
 const EXTERNAL_REF = {

@@ -67,6 +67,19 @@ export class CreateCreditDto {
   @IsISO8601({ strict: true, strictSeparator: true }, { message: 'occurredAt must be an ISO 8601 date-time' })
   @Matches(/T.*(Z|[+-]\d{2}:?\d{2})$/, { message: 'occurredAt must include a time and a UTC offset' })
   occurredAt?: string;
+
+  @ApiPropertyOptional({
+    example: 'agent-1042',
+    minLength: 1,
+    maxLength: 200,
+    description:
+      'Integrations only, and required for them: the externalRef of the active agent the credit is logged for',
+  })
+  @IsOptional()
+  @IsString()
+  @Length(1, 200)
+  @NoControlCharacters()
+  agentRef?: string;
 }
 
 export class ReverseCreditDto {

@@ -14,6 +14,12 @@ export class ReversalView {
   @ApiInstant() recordedAt!: string;
 }
 
+export class CreditSourceView {
+  @ApiProperty({ example: 'Zendesk', description: 'The integration that logged it (its name then)' }) system!: string;
+  @ApiProperty({ example: 'refund-88231', description: 'Its id there: the Idempotency-Key it sent' })
+  externalId!: string;
+}
+
 export class CreditView {
   @ApiId() id!: string;
   @ApiId() agentId!: string;
@@ -39,6 +45,8 @@ export class CreditView {
   @ApiProperty({ enum: [...LIMIT_KEYS, 'none'], nullable: true, description: 'The limit that decided the split' })
   bindingLimit!: string | null;
   @ApiProperty({ type: ReversalView, nullable: true }) reversedBy!: ReversalView | null;
+  @ApiProperty({ type: CreditSourceView, nullable: true, description: 'Set when an integration logged it' })
+  source!: CreditSourceView | null;
 }
 
 export class HeadroomUsedView {
@@ -74,4 +82,24 @@ export class HeadroomListView {
 
 export class LoggedCreditView extends CreditView {
   @ApiProperty({ type: HeadroomView, description: 'Headroom after this credit' }) headroom!: HeadroomView;
+}
+
+/**
+ * What an integration is told about the credit it logged: the credit and its source, never the
+ * agent's split or headroom (figures about a named person belong in that person's own view).
+ */
+export class IntegrationCreditView {
+  @ApiId() id!: string;
+  @ApiProperty({ example: 'agent-1042', description: 'The agent named, as sent' }) agentRef!: string;
+  @ApiMoney({ minimum: 1, maximum: Number(MAX_AMOUNT), description: 'Minor units' }) amount!: bigint;
+  @ApiProperty({ example: 'EUR' }) currency!: string;
+  @ApiProperty({ enum: CREDIT_KINDS }) kind!: string;
+  @ApiProperty({ example: 'late_delivery' }) reasonCode!: string;
+  @ApiProperty({ example: 'CASE-48213' }) caseRef!: string;
+  @ApiProperty({ type: String, nullable: true }) customerRef!: string | null;
+  @ApiProperty({ enum: CHANNELS, nullable: true }) channel!: string | null;
+  @ApiProperty({ type: String, nullable: true }) note!: string | null;
+  @ApiInstant() occurredAt!: string;
+  @ApiInstant() recordedAt!: string;
+  @ApiProperty({ type: CreditSourceView }) source!: CreditSourceView;
 }

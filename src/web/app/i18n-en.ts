@@ -181,6 +181,7 @@ export const en = {
   'access.finance': 'Finance',
   'access.auditor': 'Auditor',
   'access.admin': 'Admin',
+  'access.integration': 'Integration (program)',
 
   'sessions.title': 'Your sessions',
   'sessions.via.oidc': 'Identity provider',

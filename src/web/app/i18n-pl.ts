@@ -184,6 +184,7 @@ export const pl: Dictionary = {
   'access.finance': 'Finanse',
   'access.auditor': 'Audytor',
   'access.admin': 'Administrator',
+  'access.integration': 'Integracja (program)',
 
   'sessions.title': 'Twoje sesje',
   'sessions.via.oidc': 'Dostawca tożsamości',

@@ -182,6 +182,7 @@ export const vi: Dictionary = {
   'access.finance': 'Tài chính',
   'access.auditor': 'Kiểm toán viên',
   'access.admin': 'Quản trị viên',
+  'access.integration': 'Tích hợp (chương trình)',
 
   'sessions.title': 'Các phiên của bạn',
   'sessions.via.oidc': 'Nhà cung cấp danh tính',

@@ -6,7 +6,13 @@ import { AddByName, ErrorNote, Section, ShownOnce, Table, useAction } from '../a
 
 type User = Schemas['UserView'];
 type Access = User['access'][number];
-const ACCESS: Access[] = ['agent', 'leader', 'finance', 'auditor', 'admin'];
+const ACCESS: Access[] = ['agent', 'leader', 'finance', 'auditor', 'admin', 'integration'];
+
+/** Ticks a level: an integration (a program) holds no other level, so ticking one clears the other. */
+function tick(now: Access[], level: Access, on: boolean): Access[] {
+  if (!on) return now.filter((x) => x !== level);
+  return level === 'integration' ? ['integration'] : [...now.filter((x) => x !== 'integration'), level];
+}
 
 /** Admins: users (access, role, team, active), their tokens and sign-in links, teams, the audit log. */
 export function AdminScreen() {
@@ -99,9 +105,7 @@ function NewUser(props: {
             <input
               type="checkbox"
               checked={access.includes(a)}
-              onChange={(e) =>
-                setAccess((now) => ((e.target as HTMLInputElement).checked ? [...now, a] : now.filter((x) => x !== a)))
-              }
+              onChange={(e) => setAccess((now) => tick(now, a, (e.target as HTMLInputElement).checked))}
             />
             {t(`access.${a}` as MessageKey)}
           </label>
@@ -167,7 +171,7 @@ function UserPanel(props: { user: User; onChange: () => Promise<void> }) {
         </button>
         <button
           type="button"
-          disabled={busy || !u.active}
+          disabled={busy || !u.active || u.access.includes('integration')}
           onClick={() =>
             void run(async () => {
               const link = await api.post<Schemas['IssuedLinkView']>(`/v1/users/${u.id}/sign-in-links`);
