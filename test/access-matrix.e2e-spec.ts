@@ -59,6 +59,8 @@ interface Context {
 interface Built {
   url: string;
   body?: unknown;
+  /** A body that is not JSON, sent as it is (its Content-Type in headers). */
+  raw?: string;
   headers?: Record<string, string>;
 }
 
@@ -229,6 +231,20 @@ const ROUTES: Route[] = [
           ? { ...creditBody({ amount: 300 }), agentRef: ctx.agentRef }
           : creditBody({ amount: 300 }),
       headers: { 'idempotency-key': randomUUID() },
+    }),
+  },
+  {
+    method: 'POST',
+    path: '/v1/imports',
+    allow: ['integration', 'admin'],
+    success: 200,
+    // A one-row file; an admin names the integration it comes from, an integration imports as itself.
+    build: (ctx, caller) => ({
+      url: caller === 'integration' ? '/v1/imports' : `/v1/imports?integrationId=${ctx.users.integration.id}`,
+      raw:
+        'externalId,agentRef,amount,currency,kind,reasonCode,caseRef,occurredAt\n' +
+        `import-${unique()},${ctx.agentRef},120,EUR,refund,late_delivery,CASE-IMPORT,${new Date().toISOString()}\n`,
+      headers: { 'content-type': 'text/csv' },
     }),
   },
   {
@@ -610,7 +626,9 @@ describe('access matrix: every route × every caller', () => {
     const auth = authorization(ctx, caller);
     if (auth) headers.authorization = auth;
     let payload: string | undefined;
-    if (built.body !== undefined) {
+    if (built.raw !== undefined) {
+      payload = built.raw;
+    } else if (built.body !== undefined) {
       payload = JSON.stringify(built.body);
       headers['content-type'] = route.allow === 'provisioning' ? 'application/scim+json' : 'application/json';
     }

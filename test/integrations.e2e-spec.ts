@@ -49,7 +49,9 @@ describe('integrations: credits logged on behalf of agents (e2e)', () => {
         { field: 'access', message: 'access may hold integration only on its own (a program holds no other level)' },
       ]);
     }
-    const patched = await t.request('PATCH', `/v1/users/${helpdesk.id}`, { body: { access: ['integration', 'leader'] } });
+    const patched = await t.request('PATCH', `/v1/users/${helpdesk.id}`, {
+      body: { access: ['integration', 'leader'] },
+    });
     expectProblem(patched, 400, 'validation');
     const [row] = await t.query<{ access: string[] }>(`SELECT access FROM users WHERE id = $1`, [helpdesk.id]);
     expect(row.access).toEqual(['integration']);
@@ -91,7 +93,12 @@ describe('integrations: credits logged on behalf of agents (e2e)', () => {
     // It used the agent's day: their own next credit has 1,000 left within discretion.
     const next = await postCredit(t, agent.token, creditBody({ amount: 3000 }));
     expect(next.status).toBe(201);
-    expect(next.body).toMatchObject({ withinDiscretion: 1000, overrun: 2000, bindingLimit: 'perAgentDay', source: null });
+    expect(next.body).toMatchObject({
+      withinDiscretion: 1000,
+      overrun: 2000,
+      bindingLimit: 'perAgentDay',
+      source: null,
+    });
     // An event for the commerce system, with the source and without the split.
     const [event] = await t.query<{ data: Record<string, unknown> }>(
       `SELECT data FROM events WHERE type = 'credit.logged' AND subject_id = $1`,
