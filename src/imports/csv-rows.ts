@@ -151,7 +151,9 @@ function checkRow(record: Record<string, string>, line: number, now: Date): Pars
     }
   }
   if (problems.length > 0) return { line, problems };
-  const { externalId: _, ...body } = plain;
+  // The body a POST /v1/credits would send: every field but externalId (which is the key).
+  const body = { ...plain };
+  delete body.externalId;
   return {
     line,
     row: {
