@@ -1,5 +1,23 @@
 import { MigrationInterface, QueryRunner } from 'typeorm';
 
+/** This version of leeway_post; 1765300000000 replaces it and restores it on the way down. */
+export const LEEWAY_POST_V1 = `CREATE FUNCTION leeway_post(
+     p_entry uuid, p_kind text, p_currency text, p_within bigint, p_overrun bigint, p_tz text)
+   RETURNS void LANGUAGE sql AS $$
+   -- The one writer of posting lines. A credit debits goodwill (within discretion, and the cost
+   -- of doing business for the overrun) against what is owed to customers; its reversal posts
+   -- the same lines with the accounts swapped. Lines belong to the local day they are written.
+   INSERT INTO postings (entry_id, entry_kind, currency, debit_account, credit_account, amount, local_day)
+   SELECT p_entry, p_kind, p_currency,
+          CASE WHEN p_kind = 'credit' THEN l.goodwill ELSE 'remedies:owed' END,
+          CASE WHEN p_kind = 'credit' THEN 'remedies:owed' ELSE l.goodwill END,
+          l.amount, (now() AT TIME ZONE p_tz)::date
+     FROM (VALUES (1, 'goodwill:within-discretion', p_within),
+                  (2, 'goodwill:cost-of-doing-business', p_overrun)) AS l(n, goodwill, amount)
+    WHERE l.amount > 0
+    ORDER BY l.n
+   $$`;
+
 /** This version of leeway_log_credit; 1765300000000 replaces it and restores it on the way down. */
 export const LOG_CREDIT_V1 = `CREATE FUNCTION leeway_log_credit(
      p_agent uuid, p_key text, p_hash bytea, p_role uuid, p_team uuid, p_id uuid, p_amount bigint,
@@ -171,24 +189,7 @@ export class LogCreditFunction1765100000000 implements MigrationInterface {
          overrun := amount - within;
        END $$`,
     );
-    await q.query(
-      `CREATE FUNCTION leeway_post(
-         p_entry uuid, p_kind text, p_currency text, p_within bigint, p_overrun bigint, p_tz text)
-       RETURNS void LANGUAGE sql AS $$
-       -- The one writer of posting lines. A credit debits goodwill (within discretion, and the cost
-       -- of doing business for the overrun) against what is owed to customers; its reversal posts
-       -- the same lines with the accounts swapped. Lines belong to the local day they are written.
-       INSERT INTO postings (entry_id, entry_kind, currency, debit_account, credit_account, amount, local_day)
-       SELECT p_entry, p_kind, p_currency,
-              CASE WHEN p_kind = 'credit' THEN l.goodwill ELSE 'remedies:owed' END,
-              CASE WHEN p_kind = 'credit' THEN 'remedies:owed' ELSE l.goodwill END,
-              l.amount, (now() AT TIME ZONE p_tz)::date
-         FROM (VALUES (1, 'goodwill:within-discretion', p_within),
-                      (2, 'goodwill:cost-of-doing-business', p_overrun)) AS l(n, goodwill, amount)
-        WHERE l.amount > 0
-        ORDER BY l.n
-       $$`,
-    );
+    await q.query(LEEWAY_POST_V1);
     await q.query(LOG_CREDIT_V1);
   }
 

@@ -1,5 +1,4 @@
 import { parse } from 'csv-parse';
-import { plainToInstance } from 'class-transformer';
 import { validateSync, ValidationError } from 'class-validator';
 import { createHash } from 'node:crypto';
 import { Readable, Transform } from 'node:stream';
@@ -136,7 +135,7 @@ function checkRow(record: Record<string, string>, line: number, now: Date): Pars
     if (value !== '') plain[name] = value;
   }
   if (typeof plain.amount === 'string' && /^[0-9]{1,13}$/.test(plain.amount)) plain.amount = Number(plain.amount);
-  const dto = plainToInstance(ImportRowDto, plain);
+  const dto = Object.assign(new ImportRowDto(), plain);
   const problems = problemsOf(
     validateSync(dto, { whitelist: true, forbidNonWhitelisted: true, validationError: { target: false } }),
     line,

@@ -118,10 +118,9 @@ const CHECKS: Array<{ name: string; sql: string }> = [
   {
     name: 'every credit from an integration is the one its externalId names (one credit per externalId)',
     sql: `SELECT c.id FROM credits c
-           WHERE c.source_external_id IS NOT NULL
-             AND NOT EXISTS (SELECT 1 FROM idempotency_keys k
-                              JOIN users u ON u.id = k.user_id AND u.access = ARRAY['integration']
-                             WHERE k.credit_id = c.id AND k.key = c.source_external_id) LIMIT 5`,
+            LEFT JOIN (idempotency_keys k JOIN users u ON u.id = k.user_id AND u.access = ARRAY['integration'])
+              ON k.credit_id = c.id AND k.key = c.source_external_id
+           WHERE c.source_external_id IS NOT NULL AND k.credit_id IS NULL LIMIT 5`,
   },
 ];
 
