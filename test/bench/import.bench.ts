@@ -125,7 +125,9 @@ async function main() {
     await writeCsv(file, ROWS);
     await writeCsv(bad, ROWS, true);
     const mib = (statSync(file).size / 1024 / 1024).toFixed(1);
-    console.log(`file: ${ROWS.toLocaleString('en')} rows, ${mib} MiB (written in ${((Date.now() - started) / 1000).toFixed(1)} s)`);
+    console.log(
+      `file: ${ROWS.toLocaleString('en')} rows, ${mib} MiB (written in ${((Date.now() - started) / 1000).toFixed(1)} s)`,
+    );
 
     const pid = service.child.pid!;
     const rest = rssMiB(pid);
