@@ -1,5 +1,18 @@
 import { MigrationInterface, QueryRunner } from 'typeorm';
 
+/** This version of the credit.logged event; 1765300000000 replaces it and restores it on the way down. */
+export const EVENT_CREDIT_V1 = `
+      CREATE OR REPLACE FUNCTION leeway_event_credit() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        IF leeway_events_off() THEN RETURN NULL; END IF;
+        INSERT INTO events (type, subject_id, agent_id, data)
+        VALUES ('credit.logged', NEW.id, NEW.agent_id, jsonb_build_object(
+          'creditId', NEW.id, 'amount', NEW.amount, 'currency', rtrim(NEW.currency), 'kind', NEW.kind,
+          'reasonCode', NEW.reason_code, 'caseRef', NEW.case_ref, 'customerRef', NEW.customer_ref,
+          'channel', NEW.channel, 'occurredAt', NEW.occurred_at, 'recordedAt', NEW.recorded_at));
+        RETURN NULL;
+      END $$`;
+
 /**
  * The outbox and webhooks. Triggers write an event for every credit, reversal and limits change in
  * the transaction that makes it (so nothing commits without its event, and no event without its
@@ -100,17 +113,7 @@ export class EventsAndWebhooks1765200000000 implements MigrationInterface {
       CREATE FUNCTION leeway_events_off() RETURNS boolean LANGUAGE sql STABLE AS $$
         SELECT coalesce(current_setting('leeway.no_events', true), '') = 'on'
       $$`);
-    await q.query(`
-      CREATE FUNCTION leeway_event_credit() RETURNS trigger LANGUAGE plpgsql AS $$
-      BEGIN
-        IF leeway_events_off() THEN RETURN NULL; END IF;
-        INSERT INTO events (type, subject_id, agent_id, data)
-        VALUES ('credit.logged', NEW.id, NEW.agent_id, jsonb_build_object(
-          'creditId', NEW.id, 'amount', NEW.amount, 'currency', rtrim(NEW.currency), 'kind', NEW.kind,
-          'reasonCode', NEW.reason_code, 'caseRef', NEW.case_ref, 'customerRef', NEW.customer_ref,
-          'channel', NEW.channel, 'occurredAt', NEW.occurred_at, 'recordedAt', NEW.recorded_at));
-        RETURN NULL;
-      END $$`);
+    await q.query(EVENT_CREDIT_V1);
     await q.query(`
       CREATE FUNCTION leeway_event_reversal() RETURNS trigger LANGUAGE plpgsql AS $$
       BEGIN

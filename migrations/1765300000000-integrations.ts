@@ -1,5 +1,6 @@
 import { MigrationInterface, QueryRunner } from 'typeorm';
 import { LEEWAY_POST_V1, LOG_CREDIT_V1 } from './1765100000000-log-credit-function';
+import { EVENT_CREDIT_V1 } from './1765200000000-events-and-webhooks';
 
 /**
  * Credits from other systems. An `integration` user is a program (a helpdesk, a shop) and holds no
@@ -65,7 +66,9 @@ export class Integrations1765300000000 implements MigrationInterface {
            -- 1. Claim the key. A concurrent claim of the same key waits here until the first commits;
            --    past 5 s it gives up (55P03: still in progress).
            PERFORM set_config('lock_timeout', '5s', true);
-           INSERT INTO idempotency_keys (user_id, key, request_hash) VALUES (p_caller, p_key, p_hash)
+           --    The key names its credit from the start: both commit together or neither does.
+           INSERT INTO idempotency_keys (user_id, key, request_hash, status_code, credit_id)
+           VALUES (p_caller, p_key, p_hash, 201, p_id)
              ON CONFLICT ON CONSTRAINT idempotency_keys_pk DO NOTHING;
            IF NOT FOUND THEN
              SELECT request_hash, status_code, response, credit_id, used_case, used_day, used_month INTO k
@@ -109,8 +112,9 @@ export class Integrations1765300000000 implements MigrationInterface {
              END IF;
              p_agent := who.id;
              v_source_id := p_key;
+           ELSE
+             SELECT u.role_id, u.team_id INTO who FROM users u WHERE u.id = p_agent;
            END IF;
-           SELECT u.role_id, u.team_id INTO who FROM users u WHERE u.id = p_agent;
            p_role := who.role_id;
            p_team := who.team_id;
            SELECT active INTO reason_active FROM reasons WHERE code = p_reason;
@@ -156,29 +160,31 @@ export class Integrations1765300000000 implements MigrationInterface {
            RETURNING recorded_at INTO v_recorded;
            PERFORM leeway_post(p_id, 'credit', p_currency, s.within, s.overrun, p_tz);
 
-           -- 6. The headroom shown with the answer is what the agent can still give now: for a
-           --    back-dated credit, today's windows, not the credit's own day and month.
-           v_today := (now() AT TIME ZONE p_tz)::date;
-           IF v_today = u.day THEN
-             v_day_now := u.day_used;
-             v_month_now := u.month_used;
-           ELSE
-             SELECT coalesce((SELECT used FROM usage_agent_day
-                               WHERE agent_id = p_agent AND currency = p_currency AND day = v_today), 0),
-                    coalesce((SELECT used FROM usage_agent_month
-                               WHERE agent_id = p_agent AND currency = p_currency
-                                 AND month = date_trunc('month', v_today)::date), 0)
-               INTO v_day_now, v_month_now;
+           -- 6. The headroom shown with an agent's answer is what they can still give now: for a
+           --    back-dated credit, today's windows, not the credit's own day and month. An
+           --    integration's answer shows no headroom, so nothing more is kept for it.
+           IF p_agent_ref IS NULL THEN
+             v_today := (now() AT TIME ZONE p_tz)::date;
+             IF v_today = u.day THEN
+               v_day_now := u.day_used;
+               v_month_now := u.month_used;
+             ELSE
+               SELECT coalesce((SELECT used FROM usage_agent_day
+                                 WHERE agent_id = p_agent AND currency = p_currency AND day = v_today), 0),
+                      coalesce((SELECT used FROM usage_agent_month
+                                 WHERE agent_id = p_agent AND currency = p_currency
+                                   AND month = date_trunc('month', v_today)::date), 0)
+                 INTO v_day_now, v_month_now;
+             END IF;
+             UPDATE idempotency_keys SET used_case = u.case_used, used_day = v_day_now, used_month = v_month_now
+              WHERE user_id = p_caller AND key = p_key;
            END IF;
-           UPDATE idempotency_keys SET status_code = 201, credit_id = p_id, used_case = u.case_used,
-                  used_day = v_day_now, used_month = v_month_now
-            WHERE user_id = p_caller AND key = p_key;
 
            RETURN QUERY SELECT false, 201, NULL::text, p_id, p_agent, p_role, p_team,
                   CASE WHEN p_role IS NULL THEN NULL ELSE v_version END, p_amount, p_currency, p_kind, p_reason, p_case,
                   p_customer, p_channel, p_note, p_occurred_at, v_recorded, s.within, s.overrun, s.unbudgeted,
-                  s.binding_limit, lim.per_credit, lim.per_case, lim.per_agent_day, lim.per_agent_month, u.case_used,
-                  v_day_now, v_month_now, CASE WHEN v_source_id IS NULL THEN NULL ELSE p_source END, v_source_id;
+                  s.binding_limit, lim.per_credit, lim.per_case, lim.per_agent_day, lim.per_agent_month,
+                  CASE WHEN p_agent_ref IS NULL THEN u.case_used END, v_day_now, v_month_now, CASE WHEN v_source_id IS NULL THEN NULL ELSE p_source END, v_source_id;
          END $$`,
     );
     // The one posting writer, as PL/pgSQL: a LANGUAGE sql function called for its effect is planned
@@ -218,17 +224,7 @@ export class Integrations1765300000000 implements MigrationInterface {
   }
 
   async down(q: QueryRunner): Promise<void> {
-    await q.query(`
-      CREATE OR REPLACE FUNCTION leeway_event_credit() RETURNS trigger LANGUAGE plpgsql AS $$
-      BEGIN
-        IF leeway_events_off() THEN RETURN NULL; END IF;
-        INSERT INTO events (type, subject_id, agent_id, data)
-        VALUES ('credit.logged', NEW.id, NEW.agent_id, jsonb_build_object(
-          'creditId', NEW.id, 'amount', NEW.amount, 'currency', rtrim(NEW.currency), 'kind', NEW.kind,
-          'reasonCode', NEW.reason_code, 'caseRef', NEW.case_ref, 'customerRef', NEW.customer_ref,
-          'channel', NEW.channel, 'occurredAt', NEW.occurred_at, 'recordedAt', NEW.recorded_at));
-        RETURN NULL;
-      END $$`);
+    await q.query(EVENT_CREDIT_V1);
     await q.query(
       `DROP FUNCTION leeway_log_credit(uuid, text, text, boolean, text, bytea, uuid, bigint, text, text, text, text, text, text, text, timestamptz, text)`,
     );

@@ -2,11 +2,37 @@ import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { CreditRow, CreditView } from './credit-view';
 
-/** What logging a credit sends to `leeway_log_credit` (migration 1765300000000). */
-export interface LogCreditParams extends Pick<
+/** What a credit says of itself, as sent (a POST body, an imported row). */
+export type CreditFields = Pick<
   CreditView,
   'amount' | 'currency' | 'kind' | 'reasonCode' | 'caseRef' | 'customerRef' | 'channel' | 'note'
-> {
+>;
+
+/** The fields of a valid credit body (or imported row), as the ledger stores them. */
+export function creditFields(dto: {
+  amount: number;
+  currency: string;
+  kind: string;
+  reasonCode: string;
+  caseRef: string;
+  customerRef?: string | null;
+  channel?: string | null;
+  note?: string | null;
+}): CreditFields {
+  return {
+    amount: BigInt(dto.amount),
+    currency: dto.currency,
+    kind: dto.kind,
+    reasonCode: dto.reasonCode,
+    caseRef: dto.caseRef,
+    customerRef: dto.customerRef ?? null,
+    channel: dto.channel ?? null,
+    note: dto.note ?? null,
+  };
+}
+
+/** What logging a credit sends to `leeway_log_credit` (migration 1765300000000). */
+export interface LogCreditParams extends CreditFields {
   /** Who owns the Idempotency-Key: the agent, or the integration logging on an agent's behalf. */
   callerId: string;
   /** For an integration: the agent's externalRef. Null: the caller is the agent. */

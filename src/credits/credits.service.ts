@@ -16,7 +16,7 @@ import { CreateCreditDto, ReverseCreditDto } from './dto/create-credit.dto';
 import { IntegrationCreditView } from './dto/credit-view.dto';
 import { ListCreditsDto } from './dto/list-credits.dto';
 import { headroomView } from './headroom.service';
-import { CreditsRepository, LoggedCreditRow, LogCreditParams } from './credits.repository';
+import { creditFields, CreditsRepository, LoggedCreditRow, LogCreditParams } from './credits.repository';
 
 export interface CreditResult {
   status: number;
@@ -107,14 +107,7 @@ export class CreditsService {
       key,
       requestHash: requestHash(rawBody),
       creditId: randomUUID(),
-      amount: BigInt(dto.amount),
-      currency: dto.currency,
-      kind: dto.kind,
-      reasonCode: dto.reasonCode,
-      caseRef: dto.caseRef,
-      customerRef: dto.customerRef ?? null,
-      channel: dto.channel ?? null,
-      note: dto.note ?? null,
+      ...creditFields(dto),
       occurredAt: this.occurredAt(dto.occurredAt),
       timezone: this.config.timezone,
     };

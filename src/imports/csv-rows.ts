@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import { Readable, Transform } from 'node:stream';
 import { DomainError, FieldProblem } from '../common/domain-error';
 import { requestHash } from '../credits/canonical-json';
+import { CreditFields, creditFields } from '../credits/credits.repository';
 import { ImportRowDto } from './dto/import.dto';
 
 /** The columns a file may have, as the JSON API names the fields. */
@@ -25,18 +26,10 @@ export const MAX_FILE_BYTES = 512 * 1024 * 1024;
 const MAX_RECORD_BYTES = 16 * 1024;
 
 /** A row that passed every check that needs no database, as it will be staged. */
-export interface ValidRow {
+export interface ValidRow extends CreditFields {
   line: number;
   externalId: string;
   agentRef: string;
-  amount: string;
-  currency: string;
-  kind: string;
-  reasonCode: string;
-  caseRef: string;
-  customerRef: string | null;
-  channel: string | null;
-  note: string | null;
   occurredAt: Date;
   /** The hash a POST /v1/credits with the same fields would have: one key, one meaning. */
   hash: Buffer;
@@ -159,14 +152,7 @@ function checkRow(record: Record<string, string>, line: number, now: Date): Pars
       line,
       externalId: dto.externalId,
       agentRef: dto.agentRef,
-      amount: String(dto.amount),
-      currency: dto.currency,
-      kind: dto.kind,
-      reasonCode: dto.reasonCode,
-      caseRef: dto.caseRef,
-      customerRef: dto.customerRef ?? null,
-      channel: dto.channel ?? null,
-      note: dto.note ?? null,
+      ...creditFields(dto),
       occurredAt: occurredAt!,
       hash: requestHash(body),
     },

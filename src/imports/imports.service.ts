@@ -11,7 +11,7 @@ import { ImportResultView } from './dto/import.dto';
 
 /** Rows staged per INSERT, and lines logged per statement (each well inside the 30 s limits). */
 const STAGE_BATCH = 2_000;
-const LOG_CHUNK = 5_000;
+const LOG_CHUNK = 2_000;
 /** Problems listed in a refusal; the detail gives their total. */
 const MAX_LISTED = 1_000;
 
@@ -268,7 +268,7 @@ async function insertRows(q: QueryRunner, rows: ValidRow[]): Promise<void> {
       rows.map((r) => r.line),
       rows.map((r) => r.externalId),
       rows.map((r) => r.agentRef),
-      rows.map((r) => r.amount),
+      rows.map((r) => r.amount.toString()),
       rows.map((r) => r.currency),
       rows.map((r) => r.kind),
       rows.map((r) => r.reasonCode),

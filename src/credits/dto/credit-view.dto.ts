@@ -1,4 +1,4 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty, PickType } from '@nestjs/swagger';
 import { ApiId, ApiInstant, ApiMoney } from '../../common/openapi';
 import { MAX_AMOUNT } from '../../common/money';
 import { LIMIT_KEYS } from '../../roles/limits';
@@ -88,18 +88,19 @@ export class LoggedCreditView extends CreditView {
  * What an integration is told about the credit it logged: the credit and its source, never the
  * agent's split or headroom (figures about a named person belong in that person's own view).
  */
-export class IntegrationCreditView {
-  @ApiId() id!: string;
+export class IntegrationCreditView extends PickType(CreditView, [
+  'id',
+  'amount',
+  'currency',
+  'kind',
+  'reasonCode',
+  'caseRef',
+  'customerRef',
+  'channel',
+  'note',
+  'occurredAt',
+  'recordedAt',
+] as const) {
   @ApiProperty({ example: 'agent-1042', description: 'The agent named, as sent' }) agentRef!: string;
-  @ApiMoney({ minimum: 1, maximum: Number(MAX_AMOUNT), description: 'Minor units' }) amount!: bigint;
-  @ApiProperty({ example: 'EUR' }) currency!: string;
-  @ApiProperty({ enum: CREDIT_KINDS }) kind!: string;
-  @ApiProperty({ example: 'late_delivery' }) reasonCode!: string;
-  @ApiProperty({ example: 'CASE-48213' }) caseRef!: string;
-  @ApiProperty({ type: String, nullable: true }) customerRef!: string | null;
-  @ApiProperty({ enum: CHANNELS, nullable: true }) channel!: string | null;
-  @ApiProperty({ type: String, nullable: true }) note!: string | null;
-  @ApiInstant() occurredAt!: string;
-  @ApiInstant() recordedAt!: string;
   @ApiProperty({ type: CreditSourceView }) source!: CreditSourceView;
 }
