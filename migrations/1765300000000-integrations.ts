@@ -7,10 +7,11 @@ import { EVENT_CREDIT_V1 } from './1765200000000-events-and-webhooks';
  * other access. It logs credits on behalf of an agent it names by `externalRef`; its Idempotency-Key
  * is the credit's id in its own system, recorded on the credit as its source. The credit is split
  * exactly as if the agent had logged it, by the same function: `leeway_log_credit` now takes the
- * caller (who owns the key) apart from the agent, and a flag for imported history, whose occurredAt
- * may lie any time since 2000 and whose reason may since have been retired (the month a credit is
- * reported in is the month it was recorded, so history never reopens a released month). An unknown
- * or inactive agent is SQLSTATE LWAGT.
+ * caller (who owns the key) apart from the agent. An unknown or inactive agent is SQLSTATE LWAGT.
+ *
+ * Posting lines get one home, `leeway_posting_lines` (an inlinable SQL function): `leeway_post`
+ * writes them for one credit or reversal, and an import writes them for thousands of credits in one
+ * statement.
  */
 export class Integrations1765300000000 implements MigrationInterface {
   name = 'Integrations1765300000000';
@@ -32,7 +33,7 @@ export class Integrations1765300000000 implements MigrationInterface {
     );
     await q.query(
       `CREATE FUNCTION leeway_log_credit(
-           p_caller uuid, p_agent_ref text, p_source text, p_historical boolean, p_key text, p_hash bytea,
+           p_caller uuid, p_agent_ref text, p_source text, p_key text, p_hash bytea,
            p_id uuid, p_amount bigint, p_currency text, p_kind text, p_reason text, p_case text, p_customer text,
            p_channel text, p_note text, p_occurred_at timestamptz, p_tz text)
          RETURNS TABLE (
@@ -93,11 +94,7 @@ export class Integrations1765300000000 implements MigrationInterface {
 
            -- 2. Checked only for a new key, so a retry of a credit logged near the edge of the window
            --    still replays. A refusal rolls the claim back: the key stays usable.
-           IF p_historical THEN
-             IF p_occurred_at < timestamptz '2000-01-01 00:00Z' THEN
-               RAISE EXCEPTION 'must not be before 2000' USING ERRCODE = 'LW422', COLUMN = 'occurredAt';
-             END IF;
-           ELSIF p_occurred_at < now() - interval '7 days' THEN
+           IF p_occurred_at < now() - interval '7 days' THEN
              RAISE EXCEPTION 'must be within the last 7 days' USING ERRCODE = 'LW422', COLUMN = 'occurredAt';
            END IF;
            IF p_occurred_at > now() + interval '5 minutes' THEN
@@ -120,7 +117,7 @@ export class Integrations1765300000000 implements MigrationInterface {
            SELECT active INTO reason_active FROM reasons WHERE code = p_reason;
            IF reason_active IS NULL THEN
              RAISE EXCEPTION 'no reason has this code' USING ERRCODE = 'LW422', COLUMN = 'reasonCode';
-           ELSIF NOT reason_active AND NOT p_historical THEN
+           ELSIF NOT reason_active THEN
              RAISE EXCEPTION 'this reason is retired' USING ERRCODE = 'LW422', COLUMN = 'reasonCode';
            END IF;
 
@@ -187,25 +184,34 @@ export class Integrations1765300000000 implements MigrationInterface {
                   CASE WHEN p_agent_ref IS NULL THEN u.case_used END, v_day_now, v_month_now, CASE WHEN v_source_id IS NULL THEN NULL ELSE p_source END, v_source_id;
          END $$`,
     );
-    // The one posting writer, as PL/pgSQL: a LANGUAGE sql function called for its effect is planned
-    // afresh on every call (about 0.1 ms a credit); PL/pgSQL keeps its plan for the session.
+    await q.query(
+      `CREATE FUNCTION leeway_posting_lines(
+         p_entry uuid, p_kind text, p_currency text, p_within bigint, p_overrun bigint, p_tz text)
+       RETURNS TABLE (entry_id uuid, entry_kind text, currency text, debit_account text, credit_account text,
+                      amount bigint, local_day date)
+       LANGUAGE sql STABLE AS $$
+       -- A credit debits goodwill (within discretion, and the cost of doing business for the overrun)
+       -- against what is owed to customers; its reversal posts the same lines with the accounts
+       -- swapped. Lines belong to the local day they are written.
+       SELECT p_entry, p_kind, p_currency,
+              CASE WHEN p_kind = 'credit' THEN l.goodwill ELSE 'remedies:owed' END,
+              CASE WHEN p_kind = 'credit' THEN 'remedies:owed' ELSE l.goodwill END,
+              l.amount, (now() AT TIME ZONE p_tz)::date
+         FROM (VALUES (1, 'goodwill:within-discretion', p_within),
+                      (2, 'goodwill:cost-of-doing-business', p_overrun)) AS l(n, goodwill, amount)
+        WHERE l.amount > 0
+        ORDER BY l.n
+       $$`,
+    );
+    // As PL/pgSQL, so that its plan is kept for the session (a LANGUAGE sql function called for its
+    // effect is planned afresh on every call, about 0.1 ms a credit).
     await q.query(
       `CREATE OR REPLACE FUNCTION leeway_post(
          p_entry uuid, p_kind text, p_currency text, p_within bigint, p_overrun bigint, p_tz text)
        RETURNS void LANGUAGE plpgsql AS $$
-       -- A credit debits goodwill (within discretion, and the cost of doing business for the overrun)
-       -- against what is owed to customers; its reversal posts the same lines with the accounts
-       -- swapped. Lines belong to the local day they are written.
        BEGIN
          INSERT INTO postings (entry_id, entry_kind, currency, debit_account, credit_account, amount, local_day)
-         SELECT p_entry, p_kind, p_currency,
-                CASE WHEN p_kind = 'credit' THEN l.goodwill ELSE 'remedies:owed' END,
-                CASE WHEN p_kind = 'credit' THEN 'remedies:owed' ELSE l.goodwill END,
-                l.amount, (now() AT TIME ZONE p_tz)::date
-           FROM (VALUES (1, 'goodwill:within-discretion', p_within),
-                        (2, 'goodwill:cost-of-doing-business', p_overrun)) AS l(n, goodwill, amount)
-          WHERE l.amount > 0
-          ORDER BY l.n;
+         SELECT * FROM leeway_posting_lines(p_entry, p_kind, p_currency, p_within, p_overrun, p_tz);
        END $$`,
     );
     await q.query(`
@@ -226,10 +232,11 @@ export class Integrations1765300000000 implements MigrationInterface {
   async down(q: QueryRunner): Promise<void> {
     await q.query(EVENT_CREDIT_V1);
     await q.query(
-      `DROP FUNCTION leeway_log_credit(uuid, text, text, boolean, text, bytea, uuid, bigint, text, text, text, text, text, text, text, timestamptz, text)`,
+      `DROP FUNCTION leeway_log_credit(uuid, text, text, text, bytea, uuid, bigint, text, text, text, text, text, text, text, timestamptz, text)`,
     );
     await q.query(LOG_CREDIT_V1);
     await q.query(`DROP FUNCTION leeway_post(uuid, text, text, bigint, bigint, text)`);
+    await q.query(`DROP FUNCTION leeway_posting_lines(uuid, text, text, bigint, bigint, text)`);
     await q.query(LEEWAY_POST_V1);
     await q.query(`ALTER TABLE credits DROP COLUMN source_system, DROP COLUMN source_external_id`);
     await q.query(`ALTER TABLE users DROP CONSTRAINT users_access_ck`);

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { connect } from 'node:net';
+import { splitCredit } from '../src/credits/split-rule';
 import { checkInvariants } from '../src/ledger/invariants';
 import { TestApp } from './support/app';
 import { createRole, createUser, setLimits, TestUser } from './support/factories';
@@ -232,6 +233,78 @@ describe('CSV import of historical credits (e2e)', () => {
     expect(whole.body).toEqual({ system: 'Shop', rows: 2000, created: 2000, unchanged: 0 });
     expect((await ledger()).credits).toBe(before.credits + 2000);
   });
+
+  it('splits a large random file exactly as logging its rows one by one in file order would', async () => {
+    // Two agents in a role with every kind of limit, one without a role (unbudgeted), a few cases
+    // shared between them and a live credit already on the first agent's day: 25,000 rows span
+    // more than one logging statement, so the usage carried between them is checked too.
+    const leader = await createUser(t, ['leader']);
+    const tight = await createRole(t);
+    await setLimits(t, leader.token, tight, [
+      { currency: 'EUR', perCredit: 3000, perCase: 9000, perAgentDay: 12000, perAgentMonth: 150000 },
+    ]);
+    const refs = [0, 1, 2].map((i) => `model-${run}-${i}`);
+    for (const [i, ref] of refs.entries()) {
+      const user = await createUser(t, ['agent'], i < 2 ? { roleId: tight } : {});
+      await t.request('PATCH', `/v1/users/${user.id}`, { body: { externalRef: ref } });
+    }
+    const seed = Date.now() % 100_000;
+    let state = seed;
+    const random = (n: number) => {
+      state = (state * 1_103_515_245 + 12_345) % 2_147_483_648;
+      return state % n;
+    };
+    const cases = Array.from({ length: 40 }, (_, i) => `CASE-M${run}-${i}`);
+    const days = [2, 9, 40, 41].map((d) => day(d));
+    const rows = Array.from({ length: 25_000 }, (_, i) => ({
+      externalId: `${run}-model-${i}`,
+      agentRef: refs[random(3)],
+      amount: 1 + random(4000),
+      caseRef: cases[random(cases.length)],
+      occurredAt: days[random(days.length)],
+    }));
+    const csv = [
+      'externalId,agentRef,amount,currency,kind,reasonCode,caseRef,occurredAt',
+      ...rows.map(
+        (r) => `${r.externalId},${r.agentRef},${r.amount},EUR,refund,late_delivery,${r.caseRef},${r.occurredAt}`,
+      ),
+    ].join('\n');
+    const res = await importFile(csv);
+    expect({ seed, status: res.status, created: res.body.created }).toEqual({ seed, status: 200, created: 25_000 });
+
+    // The model: the rule in TypeScript, applied row by row with the usage the rows add up.
+    const limits = { perCredit: 3000n, perCase: 9000n, perAgentDay: 12000n, perAgentMonth: 150000n };
+    const used = new Map<string, bigint>();
+    const add = (key: string, amount: bigint) => used.set(key, (used.get(key) ?? 0n) + amount);
+    const expected = rows.map((r) => {
+      const amount = BigInt(r.amount);
+      const month = r.occurredAt.slice(0, 7);
+      const usage = {
+        usedCase: used.get(`c ${r.caseRef}`) ?? 0n,
+        usedDay: used.get(`d ${r.agentRef} ${r.occurredAt.slice(0, 10)}`) ?? 0n,
+        usedMonth: used.get(`m ${r.agentRef} ${month}`) ?? 0n,
+      };
+      add(`c ${r.caseRef}`, amount);
+      add(`d ${r.agentRef} ${r.occurredAt.slice(0, 10)}`, amount);
+      add(`m ${r.agentRef} ${month}`, amount);
+      const split = splitCredit(amount, r.agentRef === refs[2] ? null : limits, usage);
+      return `${r.externalId} ${split.within} ${split.overrun} ${split.bindingLimit}`;
+    });
+    const stored = await t.query<{ line: string }>(
+      `SELECT source_external_id || ' ' || within_discretion || ' ' || overrun || ' ' || coalesce(binding_limit, 'null') AS line
+         FROM credits WHERE source_external_id LIKE $1
+        ORDER BY split_part(source_external_id, '-model-', 2)::int`,
+      [`${run}-model-%`],
+    );
+    const actual = stored.map((r) => r.line);
+    const firstDifference = actual.findIndex((line, i) => line !== expected[i]);
+    expect({ seed, firstDifference, row: actual[firstDifference] ?? null }).toEqual({
+      seed,
+      firstDifference: -1,
+      row: null,
+    });
+    expect(actual).toHaveLength(25_000);
+  }, 120_000);
 
   it('keeps every ledger invariant', async () => {
     expect((await checkInvariants(t.dataSource)).filter((r) => !r.ok)).toEqual([]);

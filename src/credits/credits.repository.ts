@@ -39,8 +39,6 @@ export interface LogCreditParams extends CreditFields {
   agentRef: string | null;
   /** For an integration: its name, recorded as the credit's source system. */
   sourceSystem: string | null;
-  /** Imported history: occurredAt may lie any time since 2000, not only the last 7 days. */
-  historical: boolean;
   key: string;
   requestHash: Buffer;
   creditId: string;
@@ -74,12 +72,11 @@ export class CreditsRepository {
    */
   async log(p: LogCreditParams): Promise<LoggedCreditRow | null> {
     const rows: LoggedCreditRow[] = await this.dataSource.query(
-      `SELECT * FROM leeway_log_credit($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)`,
+      `SELECT * FROM leeway_log_credit($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`,
       [
         p.callerId,
         p.agentRef,
         p.sourceSystem,
-        p.historical,
         p.key,
         p.requestHash,
         p.creditId,

@@ -103,7 +103,6 @@ export class CreditsService {
       callerId: caller.id,
       agentRef: integration ? dto.agentRef! : null,
       sourceSystem: integration ? caller.displayName : null,
-      historical: false,
       key,
       requestHash: requestHash(rawBody),
       creditId: randomUUID(),

@@ -11,7 +11,7 @@ import { ImportResultView } from './dto/import.dto';
 
 /** Rows staged per INSERT, and lines logged per statement (each well inside the 30 s limits). */
 const STAGE_BATCH = 2_000;
-const LOG_CHUNK = 2_000;
+const LOG_CHUNK = 20_000;
 /** Problems listed in a refusal; the detail gives their total. */
 const MAX_LISTED = 1_000;
 
@@ -52,8 +52,9 @@ interface Integration {
  * checked as POST /v1/credits checks a body; valid rows are staged in a temporary table, so memory
  * stays flat however long the file. Then the database checks every row at once (agents, reasons,
  * externalIds logged before), and only a file without a single problem is logged, in file order,
- * by the same function as every credit: the same split, the same idempotency (the externalId is the
- * integration's key, so a second import of the file finds every row logged and changes nothing).
+ * with the same split rule and posting lines as every credit, the same idempotency (the externalId is the
+ * integration's key, so a second import of the file finds every row logged and changes nothing),
+ * many thousands of rows per statement.
  * Imported credits are history: they write no events for webhooks.
  */
 @Injectable()
@@ -94,6 +95,7 @@ export class ImportsService {
       const found = await this.check(q, integration.id);
       problems.add(found.listed, found.total);
       problems.throwIfAny();
+      await this.plan(q);
       let created = 0;
       for (let from = 2; from <= lastLine; from += LOG_CHUNK) {
         created += await this.log(q, integration, from, from + LOG_CHUNK);
@@ -226,32 +228,118 @@ export class ImportsService {
     return { listed: [], total: 0 };
   }
 
-  /** Logs the new rows of lines [from, to) in file order; answers how many credits that made. */
+  /**
+   * Resolves each new row's agent once (the checks found every one), and gives each its credit id.
+   */
+  private async plan(q: QueryRunner): Promise<void> {
+    await q.query(
+      `CREATE TEMP TABLE import_plan ON COMMIT DROP AS
+       SELECT s.line, s.external_id, s.hash, gen_random_uuid() AS id, u.id AS agent_id, u.role_id, u.team_id,
+              s.amount, s.currency, s.kind, s.reason_code, s.case_ref, s.customer_ref, s.channel, s.note,
+              s.occurred_at, (s.occurred_at AT TIME ZONE $1)::date AS day
+         FROM import_rows s
+         JOIN users u ON u.external_ref = s.agent_ref AND u.active AND 'agent' = ANY (u.access)
+        WHERE NOT s.known`,
+      [this.config.timezone],
+    );
+    await q.query(`CREATE INDEX ON import_plan (line)`);
+    await q.query(`ANALYZE import_plan`);
+  }
+
+  /**
+   * Logs the new rows of lines [from, to) in one statement, with the result of logging them one by
+   * one in file order through leeway_log_credit: the usage rows of the chunk's cases, agent-days and
+   * agent-months are added to first (in key order, which also locks them), so the usage before each
+   * row is the total after, less the chunk's share, plus the rows before it in the file; each split
+   * is leeway_split's, and each credit's posting lines are leeway_posting_lines'. Answers how many
+   * credits that made.
+   */
   private async log(q: QueryRunner, integration: Integration, from: number, to: number): Promise<number> {
-    const [{ created }]: Array<{ created: number }> = await q.query(
-      `SELECT count(*) FILTER (WHERE NOT r.replayed)::int AS created
-         FROM (SELECT * FROM import_rows WHERE line >= $2 AND line < $3 AND NOT known ORDER BY line) s
-        CROSS JOIN LATERAL leeway_log_credit(
-               $1, s.agent_ref, $4, true, s.external_id, s.hash, gen_random_uuid(), s.amount, s.currency, s.kind,
-               s.reason_code, s.case_ref, s.customer_ref, s.channel, s.note, s.occurred_at, $5) r`,
+    const [{ wanted, claimed, created }]: Array<{ wanted: number; claimed: number; created: number }> = await q.query(
+      `WITH chunk AS MATERIALIZED (
+         SELECT * FROM import_plan WHERE line >= $2 AND line < $3
+       ), keys AS (
+         INSERT INTO idempotency_keys (user_id, key, request_hash, status_code, credit_id)
+         SELECT $1, external_id, hash, 201, id FROM chunk
+         ON CONFLICT ON CONSTRAINT idempotency_keys_pk DO NOTHING RETURNING 1
+       ), cases AS (
+         INSERT INTO usage_case AS x (case_ref, currency, used)
+         SELECT case_ref, currency, sum(amount) FROM chunk GROUP BY case_ref, currency ORDER BY case_ref, currency
+         ON CONFLICT (case_ref, currency) DO UPDATE SET used = x.used + EXCLUDED.used
+         RETURNING case_ref, currency, used
+       ), days AS (
+         INSERT INTO usage_agent_day AS x (agent_id, currency, day, used)
+         SELECT agent_id, currency, day, sum(amount) FROM chunk
+          GROUP BY agent_id, currency, day ORDER BY agent_id, currency, day
+         ON CONFLICT (agent_id, currency, day) DO UPDATE SET used = x.used + EXCLUDED.used
+         RETURNING agent_id, currency, day, used
+       ), months AS (
+         INSERT INTO usage_agent_month AS x (agent_id, currency, month, used)
+         SELECT agent_id, currency, date_trunc('month', day)::date, sum(amount) FROM chunk
+          GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
+         ON CONFLICT (agent_id, currency, month) DO UPDATE SET used = x.used + EXCLUDED.used
+         RETURNING agent_id, currency, month, used
+       ), usage AS (
+         SELECT c.*, r.current_limits_version AS version, l.role_id IS NOT NULL AS has_limits,
+                l.per_credit, l.per_case, l.per_agent_day, l.per_agent_month,
+                (uc.used - sum(c.amount) OVER w_case + sum(c.amount) OVER (w_case ORDER BY c.line) - c.amount)::bigint
+                  AS used_case,
+                (ud.used - sum(c.amount) OVER w_day + sum(c.amount) OVER (w_day ORDER BY c.line) - c.amount)::bigint
+                  AS used_day,
+                (um.used - sum(c.amount) OVER w_month + sum(c.amount) OVER (w_month ORDER BY c.line) - c.amount)::bigint
+                  AS used_month
+           FROM chunk c
+           JOIN cases uc ON uc.case_ref = c.case_ref AND uc.currency = c.currency
+           JOIN days ud ON ud.agent_id = c.agent_id AND ud.currency = c.currency AND ud.day = c.day
+           JOIN months um ON um.agent_id = c.agent_id AND um.currency = c.currency
+                         AND um.month = date_trunc('month', c.day)::date
+           LEFT JOIN roles r ON r.id = c.role_id
+           LEFT JOIN role_limits l ON l.role_id = c.role_id AND l.version = r.current_limits_version
+                                  AND l.currency = c.currency
+         WINDOW w_case AS (PARTITION BY c.case_ref, c.currency),
+                w_day AS (PARTITION BY c.agent_id, c.currency, c.day),
+                w_month AS (PARTITION BY c.agent_id, c.currency, date_trunc('month', c.day))
+       ), split AS (
+         SELECT u.*, s.within, s.overrun, s.unbudgeted, s.binding_limit
+           FROM usage u
+          CROSS JOIN LATERAL leeway_split(u.amount, u.has_limits, u.per_credit, u.per_case, u.per_agent_day,
+                                          u.per_agent_month, u.used_case, u.used_day, u.used_month) s
+       ), credited AS (
+         INSERT INTO credits (id, agent_id, role_id, team_id, limits_version, amount, currency, kind, reason_code,
+                              case_ref, customer_ref, channel, note, occurred_at, local_day, within_discretion,
+                              overrun, unbudgeted, binding_limit, source_system, source_external_id)
+         SELECT id, agent_id, role_id, team_id, CASE WHEN role_id IS NULL THEN NULL ELSE version END, amount, currency,
+                kind, reason_code, case_ref, customer_ref, channel, note, occurred_at, day, within, overrun,
+                unbudgeted, binding_limit, $4, external_id
+           FROM split ORDER BY line
+         RETURNING 1
+       ), posted AS (
+         INSERT INTO postings (entry_id, entry_kind, currency, debit_account, credit_account, amount, local_day)
+         SELECT p.* FROM split s
+          CROSS JOIN LATERAL leeway_posting_lines(s.id, 'credit', s.currency, s.within, s.overrun, $5) p
+         RETURNING 1
+       )
+       SELECT (SELECT count(*) FROM chunk)::int AS wanted, (SELECT count(*) FROM keys)::int AS claimed,
+              (SELECT count(*) FROM credited)::int AS created, (SELECT count(*) FROM posted)::int AS lines`,
       [integration.id, from, to, integration.name, this.config.timezone],
     );
+    // A key claimed meanwhile (a live POST with one of these externalIds) would mean a credit twice.
+    if (claimed !== wanted || created !== wanted) {
+      throw new DomainError(
+        'CONFLICT',
+        'A credit with one of these externalIds was logged while the file was imported; nothing was imported, send the file again.',
+      );
+    }
     return created;
   }
 
   /** The database's refusals while logging: something changed under the import; nothing was written. */
   private explain(error: unknown): unknown {
-    const { code, message } = pgError(error);
-    if (code === '55P03') {
+    const { code } = pgError(error);
+    if (code === '55P03' || code === '40P01') {
       return new DomainError(
         'CONFLICT',
-        'A credit with one of these externalIds is being logged right now; nothing was imported, send the file again.',
-      );
-    }
-    if (code === 'LWAGT' || code === 'LW422' || code === 'LW409') {
-      return new DomainError(
-        'CONFLICT',
-        `The ledger changed while the file was imported (${message}); nothing was imported, send the file again.`,
+        'Credits for the same cases or agents were being logged at the same moment; nothing was imported, send the file again.',
       );
     }
     return error;

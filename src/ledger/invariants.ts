@@ -117,10 +117,13 @@ const CHECKS: Array<{ name: string; sql: string }> = [
   },
   {
     name: 'every credit from an integration is the one its externalId names (one credit per externalId)',
-    sql: `SELECT c.id FROM credits c
-            LEFT JOIN (idempotency_keys k JOIN users u ON u.id = k.user_id AND u.access = ARRAY['integration'])
-              ON k.credit_id = c.id AND k.key = c.source_external_id
-           WHERE c.source_external_id IS NOT NULL AND k.credit_id IS NULL LIMIT 5`,
+    sql: `SELECT id FROM (
+            SELECT c.id FROM credits c WHERE c.source_external_id IS NOT NULL
+            EXCEPT
+            SELECT c.id FROM idempotency_keys k
+              JOIN users u ON u.id = k.user_id AND u.access = ARRAY['integration']
+              JOIN credits c ON c.id = k.credit_id AND c.source_external_id = k.key
+          ) missing LIMIT 5`,
   },
 ];
 
