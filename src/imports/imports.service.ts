@@ -51,11 +51,10 @@ interface Integration {
  * Historical credits from a CSV file, all or nothing. The file is read as it arrives and each row
  * checked as POST /v1/credits checks a body; valid rows are staged in a temporary table, so memory
  * stays flat however long the file. Then the database checks every row at once (agents, reasons,
- * externalIds logged before), and only a file without a single problem is logged, in file order,
- * with the same split rule and posting lines as every credit, the same idempotency (the externalId is the
- * integration's key, so a second import of the file finds every row logged and changes nothing),
- * many thousands of rows per statement.
- * Imported credits are history: they write no events for webhooks.
+ * externalIds logged before), and only a file without a single problem is logged: in file order,
+ * thousands of rows per statement, with the split function and posting lines of every credit and
+ * its idempotency (the externalId is the integration's key, so a second import of the file finds
+ * every row logged and changes nothing). Imported credits are history: they write no events.
  */
 @Injectable()
 export class ImportsService {
@@ -228,9 +227,7 @@ export class ImportsService {
     return { listed: [], total: 0 };
   }
 
-  /**
-   * Resolves each new row's agent once (the checks found every one), and gives each its credit id.
-   */
+  /** Resolves each new row's agent once (the checks found every one), and gives each its credit id. */
   private async plan(q: QueryRunner): Promise<void> {
     await q.query(
       `CREATE TEMP TABLE import_plan ON COMMIT DROP AS
@@ -244,6 +241,16 @@ export class ImportsService {
     );
     await q.query(`CREATE INDEX ON import_plan (line)`);
     await q.query(`ANALYZE import_plan`);
+    const [{ planned, fresh }]: Array<{ planned: number; fresh: number }> = await q.query(
+      `SELECT (SELECT count(*) FROM import_plan)::int AS planned,
+              (SELECT count(*) FROM import_rows WHERE NOT known)::int AS fresh`,
+    );
+    if (planned !== fresh) {
+      throw new DomainError(
+        'CONFLICT',
+        'An agent named in the file was deactivated while it was imported; nothing was imported, send the file again.',
+      );
+    }
   }
 
   /**
