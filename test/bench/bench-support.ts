@@ -31,12 +31,16 @@ export async function startService(
 ): Promise<{ url: string; child: ChildProcess; stop: () => Promise<void> }> {
   const port = await freePort();
   // As `npm start` runs it (package.json).
-  const child = spawn(process.execPath, ['--max-semi-space-size=8', ...nodeArgs, join(ROOT, 'dist/src/main.js')], {
-    cwd: ROOT,
-    // Request logs off (warn) so the figures measure the ledger, not log volume.
-    env: { ...process.env, PORT: String(port), LOG_LEVEL: 'warn', ...env },
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
+  const child = spawn(
+    process.execPath,
+    ['--max-semi-space-size=8', '--heap-growing-percent=20', ...nodeArgs, join(ROOT, 'dist/src/main.js')],
+    {
+      cwd: ROOT,
+      // Request logs off (warn) so the figures measure the ledger, not log volume.
+      env: { ...process.env, PORT: String(port), LOG_LEVEL: 'warn', ...env },
+      stdio: ['ignore', 'inherit', 'inherit'],
+    },
+  );
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 60_000;
   for (;;) {

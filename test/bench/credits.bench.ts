@@ -10,16 +10,17 @@
  *                               another PostgreSQL server (PostgreSQL 15, say): a fresh database is
  *                               made on it and dropped afterwards; by default an embedded one
  *   BENCH_CPU_PROF=dir          the service runs with --cpu-prof; where its busy time went is printed
+ *   BENCH_NODE_ARGS='--flag …'  more Node flags for the service (after those `npm start` uses)
  */
 import { execFile } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Client } from 'pg';
-import { api, findPgbench, freshDatabase, startService } from './bench-support';
+import { api, findPgbench, freshDatabase, percentile, startService } from './bench-support';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const autocannon = require('autocannon');
@@ -29,6 +30,7 @@ const CONNECTIONS = (process.env.BENCH_CONNECTIONS ?? '4,32,128').split(',').map
 const DURATION_S = Number(process.env.BENCH_SECONDS ?? 20);
 const SERVER_URL = process.env.BENCH_SERVER_URL;
 const PROFILE_DIR = process.env.BENCH_CPU_PROF;
+const NODE_ARGS = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
 const CASES = 50_000;
 const BOOTSTRAP = `bench-${randomUUID()}`;
 // A realistic spread of reasons, kinds and channels, as in real traffic.
@@ -141,9 +143,10 @@ async function drivePgbench(
   pgbench: string,
   url: string,
   connections: number,
-): Promise<{ tps: number; latency: number | null; failed: number }> {
+): Promise<{ tps: number; p50: number; p99: number; failed: number }> {
   const u = new URL(url);
   const script = join(tmpdir(), `leeway-credit-${process.pid}.sql`);
+  const logDir = await mkdtemp(join(tmpdir(), 'leeway-pgbench-'));
   await writeFile(script, pgbenchScript());
   const host = u.searchParams.get('host') ?? u.hostname;
   const args = [
@@ -167,11 +170,22 @@ async function drivePgbench(
   ];
   const env = { ...process.env, PGPASSWORD: decodeURIComponent(u.password) };
   await promisify(execFile)(pgbench, [...args, '-T', '3'], { env }); // warm-up
-  const { stdout } = await promisify(execFile)(pgbench, [...args, '-T', String(DURATION_S)], { env });
-  const latency = Number(/latency average = ([\d.]+) ms/.exec(stdout)?.[1] ?? NaN);
+  // Every transaction's latency is logged (field 3, µs), for percentiles beside the service's.
+  const { stdout } = await promisify(execFile)(
+    pgbench,
+    [...args, '-T', String(DURATION_S), '-l', `--log-prefix=${join(logDir, 'tx')}`],
+    { env, maxBuffer: 1 << 24 },
+  );
+  const latencies = readdirSync(logDir)
+    .flatMap((f) => readFileSync(join(logDir, f), 'utf8').split('\n'))
+    .filter((line) => line.length > 0)
+    .map((line) => Number(line.split(' ')[2]) / 1000)
+    .sort((a, b) => a - b);
+  await rm(logDir, { recursive: true, force: true });
   return {
     tps: Number(/tps = ([\d.]+)/.exec(stdout)?.[1] ?? NaN),
-    latency: Number.isFinite(latency) ? latency : null,
+    p50: Math.round(percentile(latencies, 50)),
+    p99: Math.round(percentile(latencies, 99)),
     failed: Number(/number of failed transactions: (\d+)/.exec(stdout)?.[1] ?? 0),
   };
 }
@@ -237,10 +251,10 @@ function profileSummary(dir: string): string[] {
 async function main(): Promise<void> {
   const db = await database();
   if (PROFILE_DIR) await mkdir(PROFILE_DIR, { recursive: true });
-  const service = await startService(
-    { DATABASE_URL: db.url, LEEWAY_BOOTSTRAP_TOKEN: BOOTSTRAP },
-    PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : [],
-  );
+  const service = await startService({ DATABASE_URL: db.url, LEEWAY_BOOTSTRAP_TOKEN: BOOTSTRAP }, [
+    ...(PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : []),
+    ...NODE_ARGS,
+  ]);
   let stopped = false;
   try {
     const admin = BOOTSTRAP;
@@ -275,7 +289,9 @@ async function main(): Promise<void> {
     console.log(
       `bench:credits — PostgreSQL ${server}, ${AGENTS} agents, ${DURATION_S} s per phase, Node ${process.version}`,
     );
-    console.log('connections | service credits/s | p50 | p99 | errors | peak RSS | pgbench tps | ratio');
+    console.log(
+      'connections | service credits/s | p50 | p99 | errors | peak RSS | pgbench tps | pgbench p50 | pgbench p99 | ratio',
+    );
     for (const connections of CONNECTIONS) {
       const svc = await driveService(service.url, tokens, connections, service.child.pid!);
       const pg = pgbench ? await drivePgbench(pgbench, db.url, connections) : null;
@@ -288,6 +304,8 @@ async function main(): Promise<void> {
           String(svc.errors + svc.non2xx),
           `${svc.rssPeakMiB.toFixed(0)} MiB`,
           pg ? `${pg.tps.toFixed(0)}${pg.failed ? ` (${pg.failed} failed)` : ''}` : 'pgbench not found',
+          pg ? `${pg.p50} ms` : '-',
+          pg ? `${pg.p99} ms` : '-',
           pg ? (svc.rate / pg.tps).toFixed(2) : '-',
         ].join(' | '),
       );
