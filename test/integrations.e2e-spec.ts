@@ -53,6 +53,15 @@ describe('integrations: credits logged on behalf of agents (e2e)', () => {
       body: { access: ['integration', 'leader'] },
     });
     expectProblem(patched, 400, 'validation');
+    // A person's account never becomes a program's, nor the other way round (sessions are people's).
+    const becomes = await t.request('PATCH', `/v1/users/${leader.id}`, { body: { access: ['integration'] } });
+    expectProblem(becomes, 400, 'validation');
+    expect(becomes.body.errors[0].field).toBe('access');
+    expectProblem(
+      await t.request('PATCH', `/v1/users/${helpdesk.id}`, { body: { access: ['agent'] } }),
+      400,
+      'validation',
+    );
     const [row] = await t.query<{ access: string[] }>(`SELECT access FROM users WHERE id = $1`, [helpdesk.id]);
     expect(row.access).toEqual(['integration']);
   });

@@ -98,6 +98,13 @@ export class UsersService {
         (next as Record<string, unknown>)[column] = value;
       }
       if (Object.keys(changes).length === 0) return view(user);
+      // A program and a person never share an account: sessions, sign-in links and keys belong to one.
+      if (changes.access && user.access.includes('integration') !== next.access.includes('integration')) {
+        throw DomainError.validation(
+          'access',
+          'a person cannot become an integration, nor an integration a person; create a new user instead',
+        );
+      }
       if (
         user.id === actor.id &&
         (changes.active || changes.access) &&
