@@ -25,6 +25,17 @@ export interface CreditResult {
   creditId: string;
 }
 
+/** A credit just logged, through the same view as every other read (it has no reversal yet). */
+function loggedView(row: LoggedCreditRow): CreditView {
+  return creditView({
+    ...row,
+    reversal_id: null,
+    reversed_by: null,
+    reversal_reason: null,
+    reversal_recorded_at: null,
+  });
+}
+
 /**
  * The 201 body: the credit through the same view as every other read, with the headroom the first
  * answer showed (kept with the key, so a replay answers exactly what the first did).
@@ -43,20 +54,14 @@ function answer(row: LoggedCreditRow): string {
       };
   const used = { usedCase: BigInt(row.used_case!), usedDay: BigInt(row.used_day!), usedMonth: BigInt(row.used_month!) };
   return toJson({
-    ...creditView({ ...row, reversal_id: null, reversed_by: null, reversal_reason: null, reversal_recorded_at: null }),
+    ...loggedView(row),
     headroom: headroomView(row.currency, row.limits_version, limits, used, row.case_ref),
   });
 }
 
 /** The 201 body for an integration: the credit it asked for, without the agent's split or headroom. */
 function integrationAnswer(row: LoggedCreditRow, agentRef: string): string {
-  const view = creditView({
-    ...row,
-    reversal_id: null,
-    reversed_by: null,
-    reversal_reason: null,
-    reversal_recorded_at: null,
-  });
+  const view = loggedView(row);
   const body: IntegrationCreditView = {
     id: view.id,
     agentRef,

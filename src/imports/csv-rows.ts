@@ -127,6 +127,8 @@ function checkRow(record: Record<string, string>, line: number, now: Date): Pars
   for (const [name, value] of Object.entries(record)) {
     if (value !== '') plain[name] = value;
   }
+  // As JSON.parse gives a POST body's amount: a number. At most 13 digits, so exact in a double, and
+  // the same hash as the POST; creditFields turns it into a bigint before it goes anywhere else.
   if (typeof plain.amount === 'string' && /^[0-9]{1,13}$/.test(plain.amount)) plain.amount = Number(plain.amount);
   const dto = Object.assign(new ImportRowDto(), plain);
   const problems = problemsOf(

@@ -20,7 +20,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Client } from 'pg';
-import { api, findPgbench, freshDatabase, percentile, startService } from './bench-support';
+import { api, findPgbench, freshDatabase, percentile, startService, rssMiB } from './bench-support';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const autocannon = require('autocannon');
@@ -46,14 +46,6 @@ interface Figures {
   non2xx: number;
   total: number;
   rssPeakMiB: number;
-}
-
-/** The process's resident memory (VmRSS), in MiB. */
-function rssMiB(pid: number): number {
-  const line = readFileSync(`/proc/${pid}/status`, 'utf8')
-    .split('\n')
-    .find((l) => l.startsWith('VmRSS:'));
-  return line ? Number(/(\d+)/.exec(line)![1]) / 1024 : NaN;
 }
 
 async function driveService(url: string, tokens: string[], connections: number, pid: number): Promise<Figures> {

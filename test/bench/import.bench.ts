@@ -8,14 +8,14 @@
  *   BENCH_AGENTS=1000    agents the rows are spread over
  */
 import { randomUUID } from 'node:crypto';
-import { createReadStream, createWriteStream, readFileSync, statSync } from 'node:fs';
+import { createReadStream, createWriteStream, statSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { checkInvariants } from '../../src/ledger/invariants';
-import { api, freshDatabase, startService } from './bench-support';
+import { api, freshDatabase, startService, rssMiB } from './bench-support';
 
 const ROWS = Number(process.env.BENCH_ROWS ?? 1_000_000);
 const AGENTS = Number(process.env.BENCH_AGENTS ?? 1000);
@@ -24,13 +24,6 @@ const REASONS = ['late_delivery', 'damaged_item', 'billing_error', 'service_fail
 const KINDS = ['refund', 'store_credit', 'voucher'];
 const CHANNELS = ['phone', 'chat', 'email', ''];
 const DAY_MS = 86_400_000;
-
-function rssMiB(pid: number): number {
-  const line = readFileSync(`/proc/${pid}/status`, 'utf8')
-    .split('\n')
-    .find((l) => l.startsWith('VmRSS:'));
-  return line ? Number(/(\d+)/.exec(line)![1]) / 1024 : NaN;
-}
 
 /** Writes the file: a year of history spread over the agents, in time order as an export would be. */
 async function writeCsv(path: string, rows: number, badLast = false): Promise<void> {

@@ -6,10 +6,9 @@
  *   BENCH_SOAK_SECONDS=180 BENCH_SOAK_CONNECTIONS=24 npm run bench:soak
  */
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { Client } from 'pg';
 import { checkInvariants } from '../../src/ledger/invariants';
-import { api, freshDatabase, startService } from './bench-support';
+import { api, freshDatabase, startService, rssMiB } from './bench-support';
 
 const SECONDS = Number(process.env.BENCH_SOAK_SECONDS ?? 180);
 const CONNECTIONS = Number(process.env.BENCH_SOAK_CONNECTIONS ?? 24);
@@ -17,11 +16,6 @@ const AGENTS = 60;
 const BOOTSTRAP = `soak-${randomUUID()}`;
 const REASONS = ['late_delivery', 'damaged_item', 'billing_error', 'long_wait'];
 const CURRENCIES = ['EUR', 'EUR', 'EUR', 'GBP'];
-
-function rssMiB(pid: number): number {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? NaN) / 1024;
-}
 
 interface Sent {
   key: string;
