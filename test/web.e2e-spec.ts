@@ -218,6 +218,66 @@ describe('agent, in a 360 px helpdesk sidebar', () => {
     expect(made).toHaveLength(1);
   });
 
+  it('a gateway’s 504, a "still in progress" answer and a reload all keep the same credit: it lands once', async () => {
+    const { page } = await signedIn('agent', '/?caseRef=CASE-UNSETTLED', { width: 360 });
+    let posts = 0;
+    const keys: string[] = [];
+    await page.route('**/v1/credits', async (route) => {
+      if (route.request().method() !== 'POST') return route.continue();
+      posts++;
+      keys.push(route.request().headers()['idempotency-key']);
+      if (posts === 1) {
+        // Recorded by the service; a gateway in front of it answers 504 all the same.
+        await route.fetch();
+        return route.fulfill({ status: 504, contentType: 'text/html', body: '<h1>Gateway Timeout</h1>' });
+      }
+      if (posts === 2)
+        return route.fulfill({
+          status: 409,
+          contentType: 'application/problem+json',
+          body: JSON.stringify({
+            type: 'https://leeway.dev/problems/idempotency-key-in-flight',
+            title: 'Request with this key is in progress',
+            status: 409,
+            detail: 'A request with this Idempotency-Key is still being processed.',
+          }),
+        });
+      return route.continue();
+    });
+    await page.locator('#amount').fill('7.25');
+    await page.getByRole('button', { name: 'Give credit' }).click();
+    await seeText(page.getByRole('alert'), 'Leeway has not confirmed this credit yet');
+    expect(await page.getByRole('button', { name: 'Give credit' }).isDisabled()).toBe(true);
+    await page.getByRole('button', { name: /Try again/ }).click();
+    await seeText(page.getByRole('alert'), 'Leeway has not confirmed this credit yet');
+    // The helpdesk reloads the sidebar: the unsettled credit is offered again, never forgotten.
+    await page.reload();
+    await seeText(page.getByRole('alert'), 'A credit of €7.25 on case CASE-UNSETTLED was not confirmed');
+    await page.getByRole('button', { name: /Try again/ }).click();
+    await seeText(page.locator('#answer'), '€7.25 within your discretion.');
+    expect(posts).toBe(3);
+    expect(new Set(keys).size).toBe(1);
+    expect(await t.query(`SELECT id FROM credits WHERE case_ref = 'CASE-UNSETTLED'`)).toHaveLength(1);
+    // Settled: a reload offers nothing more.
+    await page.reload();
+    await page.locator('.available').waitFor();
+    expect(await page.locator('.lost').count()).toBe(0);
+  });
+
+  it('shows how it reads the amount while it is typed, and refuses a misplaced separator rather than guess', async () => {
+    const { page } = await signedIn('agent', '/?caseRef=CASE-SEP', { width: 360 });
+    await page.locator('#amount').fill('1,234.5');
+    await seeText(page.locator('#amount-hint'), 'Reads as €1,234.50');
+    // A decimal comma in an English format: never read as €1,250.00.
+    await page.locator('#amount').fill('12,50');
+    await page.keyboard.press('Enter');
+    await seeText(
+      page.locator('#amount-hint'),
+      'Check the separators: here the decimal separator is “.”, as in 25.50.',
+    );
+    expect(await t.query(`SELECT 1 FROM credits WHERE case_ref = 'CASE-SEP'`)).toHaveLength(0);
+  });
+
   it('refuses an amount with more decimals than the currency has, saying so, and sends nothing', async () => {
     const { page } = await signedIn('agent', '/?caseRef=CASE-DEC', { width: 360 });
     await page.locator('#amount').fill('1.005');
@@ -308,13 +368,26 @@ describe('auditor', () => {
   it('searches an agent’s credits under a banner saying each read is recorded, and it is', async () => {
     const { page, errors } = await signedIn('auditor');
     await seeText(page.locator('.banner'), 'Every search here is recorded in the audit log');
-    await page.getByLabel('Agent id').fill(people.agent.id);
+    await page.getByLabel('Agent (id or reference)').fill(people.agent.id);
     await page.getByRole('button', { name: 'Search' }).click();
     await seeText(page.locator('table'), 'CASE-4711');
     const audited = await t.query(`SELECT 1 FROM audit_events WHERE actor_id = $1 AND action = 'credit.read'`, [
       people.auditor.id,
     ]);
     expect(audited.length).toBeGreaterThan(0);
+    // By the reference the helpdesk knows the agent by, and by day: both days included, in local time.
+    await t.query(`UPDATE users SET external_ref = 'sam.rivera@example.com' WHERE id = $1`, [people.agent.id]);
+    const today = new Date().toLocaleDateString('en-CA');
+    await page.getByLabel('Agent (id or reference)').fill('sam.rivera@example.com');
+    await page.getByLabel('From').fill(today);
+    await page.getByLabel('To').fill(today);
+    await page.getByRole('button', { name: 'Search' }).click();
+    await seeText(page.locator('table'), 'CASE-4711');
+    const [byRef] = await t.query<{ details: { filters: Record<string, unknown> } }>(
+      `SELECT details FROM audit_events WHERE actor_id = $1 AND action = 'credit.read' ORDER BY id DESC LIMIT 1`,
+      [people.auditor.id],
+    );
+    expect(byRef.details.filters.agentRef).toBe('sam.rivera@example.com');
     await accessible(page, 'auditor');
     await keyboardReachable(page, 'auditor');
     await shot(page, 'auditor');
@@ -342,6 +415,20 @@ describe('admin', () => {
     // The token's box is replaced by the link's: wait for the link rather than the box.
     expect(await seeValue(page, '.once input', '/sign-in#link=')).toMatch(/\/sign-in#link=lw_[\w-]{43}$/);
     await seeText(page.locator('section', { hasText: 'Audit log' }), 'sign_in_link.issued');
+    // Access, role and team are changed here too; only what changed is sent.
+    await page.getByRole('checkbox', { name: 'Leader' }).last().check();
+    await page.getByLabel('Job role').last().selectOption({ label: 'Frontline' });
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    await seeText(page.getByRole('status'), 'Saved.');
+    const [changed] = await t.query<{ access: string[]; role_id: string }>(
+      `SELECT access, role_id FROM users WHERE display_name = 'Robin New'`,
+    );
+    expect(changed).toEqual({ access: ['agent', 'leader'], role_id: roleId });
+    // The audit log says who acted, by name.
+    await seeText(
+      page.locator('section', { hasText: 'Audit log' }).locator('tr', { hasText: 'user.changed' }),
+      'Max Admin',
+    );
     await accessible(page, 'admin');
     await keyboardReachable(page, 'admin');
     await shot(page, 'admin');

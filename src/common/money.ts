@@ -1,5 +1,5 @@
 import { registerDecorator, ValidationOptions } from 'class-validator';
-import cc from 'currency-codes';
+import { CURRENCY_DIGITS } from './currencies';
 
 export const MAX_AMOUNT = 1_000_000_000_000n;
 export const MAX_LIMIT = 1_000_000_000_000_000n;
@@ -25,19 +25,12 @@ export function IsMinorUnits(max: bigint, min = 1n, options?: ValidationOptions)
     });
 }
 
-/** ISO 4217 codes with a defined minor unit (excludes XXX, XTS, precious metals and similar). */
-const CURRENCIES = new Map<string, number>(
-  cc.data
-    .filter((c) => typeof c.digits === 'number' && !/^X(XX|TS|AU|AG|PT|PD|BA|BB|BC|BD|DR|SU|UA)$/.test(c.code))
-    .map((c) => [c.code, c.digits]),
-);
-
 export function isCurrency(code: unknown): code is string {
-  return typeof code === 'string' && CURRENCIES.has(code);
+  return typeof code === 'string' && CURRENCY_DIGITS.has(code);
 }
 
 export function minorUnitsOf(code: string): number {
-  const digits = CURRENCIES.get(code);
+  const digits = CURRENCY_DIGITS.get(code);
   if (digits === undefined) throw new Error(`unknown currency ${code}`);
   return digits;
 }

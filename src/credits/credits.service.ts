@@ -263,12 +263,13 @@ export class CreditsService {
 
   async list(actor: Principal, q: ListCreditsDto): Promise<Page<CreditView>> {
     const asAuditor = actor.access.includes('auditor');
-    if (!asAuditor && q.agentId && q.agentId !== actor.id) {
+    if (!asAuditor && ((q.agentId && q.agentId !== actor.id) || q.agentRef !== undefined)) {
       throw new DomainError('FORBIDDEN', 'Only auditors may read other agents’ credits.');
     }
     const limit = q.limit ?? 50;
     const after = decodeCursor(q.cursor, 2);
     const agentId = asAuditor ? (q.agentId ?? null) : actor.id;
+    const agentRef = asAuditor ? (q.agentRef ?? null) : null;
     const from = q.from ? new Date(q.from) : null;
     const to = q.to ? new Date(q.to) : null;
     if (from && to && from >= to) throw DomainError.validation('to', 'must be after from');
@@ -278,19 +279,21 @@ export class CreditsService {
           AND ($2::timestamptz IS NULL OR c.occurred_at >= $2)
           AND ($3::timestamptz IS NULL OR c.occurred_at < $3)
           AND ($4::timestamptz IS NULL OR (c.recorded_at, c.id) < ($4::timestamptz, $5::uuid))
+          AND ($7::text IS NULL OR c.agent_id IN (SELECT id FROM users WHERE external_ref = $7))
         ORDER BY c.recorded_at DESC, c.id DESC
         LIMIT $6`,
-      [agentId, from, to, after?.[0] ?? null, after?.[1] ?? null, limit + 1],
+      [agentId, from, to, after?.[0] ?? null, after?.[1] ?? null, limit + 1, agentRef],
     );
     const page = toPage(rows, limit, creditView, (r) => [r.recorded_cursor as string, r.id as string]);
-    if (asAuditor) {
+    // An auditor reading their own credits reads their own view, as an agent does: not an audited read.
+    if (asAuditor && (agentId !== actor.id || agentRef !== null)) {
       await this.audit.record(this.dataSource.manager, {
         actorId: actor.id,
         action: 'credit.read',
         subjectType: 'credit',
         subjectId: null,
         details: {
-          filters: { agentId, from: q.from ?? null, to: q.to ?? null },
+          filters: { agentId, agentRef, from: q.from ?? null, to: q.to ?? null },
           creditIds: page.data.map((c) => c.id),
         },
       });

@@ -4,7 +4,6 @@ import { useEffect, useMemo, useState } from 'preact/hooks';
 import { Api, NetworkError, Schemas } from './api/client';
 import { Ctx, AppContext } from './app/context';
 import { initialLanguage, Language, LANGUAGES, rememberLanguage, translator } from './app/i18n';
-import type { MessageKey } from './app/i18n-en';
 import { forgetSession, rememberReturn, takeSession } from './app/session';
 import './styles.css';
 
@@ -127,7 +126,7 @@ function App() {
             {screens.map((s) => (
               <li>
                 <a href={`#/${s}${''}`} aria-current={s === active ? 'page' : undefined}>
-                  {t(`nav.${s}` as MessageKey)}
+                  {t(`nav.${s}`)}
                 </a>
               </li>
             ))}
@@ -150,7 +149,7 @@ function App() {
         </button>
       </header>
       <main id="main">
-        {active && <h1 class="sr-only">{t(`nav.${active}` as MessageKey)}</h1>}
+        {active && <h1 class="sr-only">{t(`nav.${active}`)}</h1>}
         {Screen ? <Screen.C onSignedOut={signOut} /> : <p role="status">{t('app.loading')}</p>}
       </main>
     </Ctx.Provider>

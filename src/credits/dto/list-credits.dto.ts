@@ -1,5 +1,6 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { IsISO8601, IsOptional, IsUUID } from 'class-validator';
+import { IsISO8601, IsOptional, IsString, IsUUID, Length } from 'class-validator';
+import { NoControlCharacters } from '../../common/validators';
 import { PageQueryDto } from '../../common/pagination';
 
 export class ListCreditsDto extends PageQueryDto {
@@ -17,4 +18,14 @@ export class ListCreditsDto extends PageQueryDto {
   @IsOptional()
   @IsUUID()
   agentId?: string;
+
+  @ApiPropertyOptional({
+    description: 'Auditors only: the agent by their externalRef (as the helpdesk or identity provider knows them)',
+    maxLength: 200,
+  })
+  @IsOptional()
+  @IsString()
+  @Length(1, 200)
+  @NoControlCharacters()
+  agentRef?: string;
 }

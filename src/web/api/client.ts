@@ -55,10 +55,25 @@ export class ApiError extends Error {
     readonly status: number,
     readonly detail: string,
     readonly fields: Array<{ field: string; message: string }> = [],
+    /** The problem's type: its last segment names it ("idempotency-key-in-flight"). */
+    readonly type = '',
   ) {
     super(detail);
   }
+
+  /** Whether the answer leaves open whether a write happened (a retry with the same key settles it). */
+  get unsettled(): boolean {
+    return (
+      this.status === 408 ||
+      this.status === 429 ||
+      this.status >= 500 ||
+      (this.status === 409 && this.type.endsWith('/idempotency-key-in-flight'))
+    );
+  }
 }
+
+/** How long a request may wait for its answer before the app treats it as lost (and may retry it). */
+export const ANSWER_TIMEOUT_MS = 15_000;
 
 /** The request never got an answer (network down, connection cut): it may or may not have happened. */
 export class NetworkError extends Error {}
@@ -93,7 +108,8 @@ export class Api {
 
   /** A CSV answer, as a file the browser saves. */
   async download(path: string, filename: string): Promise<void> {
-    const res = await this.fetch('GET', path, undefined, { accept: 'text/csv' });
+    // A long report may take its time to stream: no answer timeout here.
+    const res = await this.fetch('GET', path, undefined, { accept: 'text/csv' }, null);
     if (!res.ok) throw await this.error(res);
     const url = URL.createObjectURL(await res.blob());
     const a = document.createElement('a');
@@ -115,7 +131,13 @@ export class Api {
     return parseJson(await res.text()) as T;
   }
 
-  private async fetch(method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
+  private async fetch(
+    method: string,
+    path: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+    timeout: number | null = ANSWER_TIMEOUT_MS,
+  ) {
     try {
       return await fetch(path, {
         method,
@@ -125,6 +147,7 @@ export class Api {
           ...headers,
         },
         body: body !== undefined ? toJson(body) : undefined,
+        signal: timeout === null ? undefined : AbortSignal.timeout(timeout),
       });
     } catch (error) {
       throw new NetworkError((error as Error).message);
@@ -134,8 +157,12 @@ export class Api {
   private async error(res: Response): Promise<ApiError> {
     if (res.status === 401) this.options.onUnauthenticated();
     try {
-      const problem = (await res.json()) as { detail?: string; errors?: Array<{ field: string; message: string }> };
-      return new ApiError(res.status, problem.detail ?? res.statusText, problem.errors ?? []);
+      const problem = (await res.json()) as {
+        type?: string;
+        detail?: string;
+        errors?: Array<{ field: string; message: string }>;
+      };
+      return new ApiError(res.status, problem.detail ?? res.statusText, problem.errors ?? [], problem.type ?? '');
     } catch {
       return new ApiError(res.status, res.statusText);
     }

@@ -15,6 +15,8 @@ export const pl: Dictionary = {
   'app.noAccess': 'Twoje konto nie ma tu jeszcze żadnych ekranów. Poproś administratora o dostęp.',
   'app.copy': 'Kopiuj',
   'app.copied': 'Skopiowano',
+  'app.copyFailed':
+    'Ta strona nie może tu kopiować: tekst jest zaznaczony, naciśnij Ctrl+C (⌘C na Macu), aby go skopiować.',
   'app.save': 'Zapisz',
   'app.cancel': 'Anuluj',
   'app.add': 'Dodaj',
@@ -65,13 +67,21 @@ export const pl: Dictionary = {
   'agent.answer.split':
     '{within} w ramach Twojej swobody; {overrun} ponad nią, zaksięgowane jako koszt prowadzenia działalności.',
   'agent.answer.over': '{overrun} ponad Twoją swobodę, zaksięgowane jako koszt prowadzenia działalności.',
-  'agent.answer.unbudgeted': 'Zapisano {amount}; nie obowiązuje żaden limit.',
+  'agent.answer.unbudgeted':
+    '{amount} ponad Twoją swobodę (Twoja rola nie ma limitów dla {currency}), zaksięgowane jako koszt prowadzenia działalności.',
   'agent.recent': 'Twoje ostatnie rekompensaty',
   'agent.noRecent': 'Brak rekompensat.',
   'agent.reverse': 'Cofnij',
   'agent.reverseReason': 'Dlaczego cofasz?',
   'agent.reversed': 'Cofnięta',
   'agent.amountInvalid': 'Wpisz kwotę, na przykład {example}.',
+  'agent.amountGrouping': 'Sprawdź separatory: tutaj separatorem dziesiętnym jest „{decimal}”, jak w {example}.',
+  'agent.amountReads': 'Odczytano jako {amount}',
+  'agent.unconfirmed':
+    'Leeway jeszcze nie potwierdził tej rekompensaty. Ponowna próba jest bezpieczna: nie zostanie zapisana dwa razy.',
+  'agent.resume':
+    'Rekompensata {amount} w sprawie {caseRef} nie została potwierdzona przed zamknięciem strony. Spróbuj ponownie, aby ją dokończyć (nie zostanie zapisana dwa razy), albo ją odrzuć.',
+  'agent.discard': 'Odrzuć',
   'agent.amountTooPrecise': '{currency} ma najwyżej {digits} miejsc po przecinku.',
   'agent.caseRequired': 'Wpisz numer sprawy.',
   'kind.refund': 'Zwrot pieniędzy',
@@ -132,6 +142,8 @@ export const pl: Dictionary = {
   'finance.within': 'W ramach swobody',
   'finance.overrun': 'Koszt prowadzenia działalności',
   'finance.withheld': 'wstrzymane',
+  'finance.withheldMonths':
+    'Nieopublikowane wcale, bo rekompensaty przyznało mniej niż {cohort} pracowników albo jeden z nich stanowi większość kwoty: {list}. Wszystkie sumy tutaj ich nie obejmują.',
   'finance.noMonths': 'Żaden miesiąc nie został jeszcze zamknięty.',
   'finance.rule': 'Każda liczba obejmuje co najmniej {cohort} pracowników i żaden z nich nie stanowi jej większości.',
   'finance.mtd': 'Bieżący miesiąc do dziś',
@@ -148,7 +160,7 @@ export const pl: Dictionary = {
   'finance.month': 'Miesiąc',
 
   'auditor.banner': 'Każde wyszukiwanie tutaj jest zapisywane w dzienniku audytu wraz z Twoim nazwiskiem.',
-  'auditor.agentId': 'Identyfikator pracownika',
+  'auditor.agentId': 'Pracownik (identyfikator lub odnośnik)',
   'auditor.search': 'Szukaj',
   'auditor.results': 'Rekompensaty',
   'auditor.agent': 'Pracownik',
@@ -179,6 +191,12 @@ export const pl: Dictionary = {
   'admin.action': 'Działanie',
   'admin.subject': 'Dotyczy',
   'admin.more': 'Więcej',
+  'admin.editUser': 'Zmień tego użytkownika',
+  'admin.save': 'Zapisz zmiany',
+  'admin.saved': 'Zapisano.',
+  'admin.actor': 'Kto',
+  'admin.system': 'Leeway lub dostawca tożsamości',
+  'admin.details': 'Szczegóły',
   'access.agent': 'Pracownik obsługi',
   'access.leader': 'Lider',
   'access.finance': 'Finanse',

@@ -28,6 +28,8 @@ export type Translate = (key: MessageKey, vars?: Record<string, string | number>
 
 export function translator(language: Language): Translate {
   const dictionary = DICTIONARIES[language];
+  // A key missing at run time (one built from data the build could not check) falls back to
+  // English, then to the key itself: a screen never fails for want of a word.
   return (key, vars = {}) =>
-    dictionary[key].replace(/\{(\w+)\}/g, (_, name: string) => String(vars[name] ?? `{${name}}`));
+    (dictionary[key] ?? en[key] ?? key).replace(/\{(\w+)\}/g, (_, name: string) => String(vars[name] ?? `{${name}}`));
 }

@@ -1,5 +1,5 @@
 import type { ComponentChildren } from 'preact';
-import { useState } from 'preact/hooks';
+import { useRef, useState } from 'preact/hooks';
 import { ApiError, NetworkError } from '../api/client';
 import { useApp } from './context';
 
@@ -30,26 +30,52 @@ export function ErrorNote(props: { error: unknown }) {
   );
 }
 
-/** A secret shown once (token, sign-in link), with a copy button. */
+/**
+ * Puts `text` on the clipboard: the Clipboard API where the page may use it (a secure context, a
+ * frame allowed to write), else the older copy command on the selected field. Says whether it did.
+ */
+async function copyText(text: string, field: HTMLInputElement | null): Promise<boolean> {
+  try {
+    if (navigator.clipboard) {
+      await navigator.clipboard.writeText(text);
+      return true;
+    }
+  } catch {
+    // Refused (no permission in this frame): try the older way below.
+  }
+  if (!field) return false;
+  field.focus();
+  field.select();
+  try {
+    return document.execCommand('copy');
+  } catch {
+    return false;
+  }
+}
+
+/** A secret shown once (token, sign-in link), with a copy button that says only what happened. */
 export function ShownOnce(props: { label: string; value: string }) {
   const { t } = useApp();
-  const [copied, setCopied] = useState(false);
+  const [copied, setCopied] = useState<'no' | 'yes' | 'failed'>('no');
+  const field = useRef<HTMLInputElement>(null);
   return (
     <div class="once" role="status">
       <p>{t('app.showOnce')}</p>
       <label>
         {props.label}
-        <input readOnly value={props.value} onFocus={(e) => (e.target as HTMLInputElement).select()} />
+        <input ref={field} readOnly value={props.value} onFocus={(e) => (e.target as HTMLInputElement).select()} />
       </label>
       <button
         type="button"
-        onClick={async () => {
-          await navigator.clipboard?.writeText(props.value).catch(() => undefined);
-          setCopied(true);
-        }}
+        onClick={async () => setCopied((await copyText(props.value, field.current)) ? 'yes' : 'failed')}
       >
-        {copied ? t('app.copied') : t('app.copy')}
+        {copied === 'yes' ? t('app.copied') : t('app.copy')}
       </button>
+      {copied === 'failed' && (
+        <p class="error" role="alert">
+          {t('app.copyFailed')}
+        </p>
+      )}
     </div>
   );
 }

@@ -1,7 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
 import type { Schemas } from '../api/client';
 import { formatDate, useApp } from '../app/context';
-import type { MessageKey } from '../app/i18n-en';
 import { AddByName, ErrorNote, Section, ShownOnce, Table, useAction } from '../app/ui';
 
 type User = Schemas['UserView'];
@@ -21,12 +20,32 @@ export function AdminScreen() {
   const [roles, setRoles] = useState<Schemas['RoleView'][]>([]);
   const [teams, setTeams] = useState<Schemas['TeamView'][]>([]);
   const [selected, setSelected] = useState<string | null>(null);
-  const [, error, run] = useAction();
+  const [moreUsers, setMoreUsers] = useState<string | null>(null);
+  const [busy, error, run] = useAction();
   const load = async () => {
-    setUsers((await api.get<Schemas['UserViewPage']>('/v1/users?limit=200')).data);
+    // Every page shown so far is read again, so a change shows wherever the user is in the list.
+    const pages = Math.max(1, Math.ceil(users.length / 200));
+    let listed: User[] = [];
+    let cursor: string | null = null;
+    for (let i = 0; i < pages; i++) {
+      const page: Schemas['UserViewPage'] = await api.get<Schemas['UserViewPage']>(
+        `/v1/users?limit=200${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`,
+      );
+      listed = [...listed, ...page.data];
+      cursor = page.nextCursor ?? null;
+      if (!cursor) break;
+    }
+    setUsers(listed);
+    setMoreUsers(cursor);
     setRoles((await api.get<Schemas['RoleViewPage']>('/v1/roles?limit=200')).data);
     setTeams((await api.get<Schemas['TeamViewPage']>('/v1/teams?limit=200')).data);
   };
+  const more = (cursor: string) =>
+    run(async () => {
+      const page = await api.get<Schemas['UserViewPage']>(`/v1/users?limit=200&cursor=${encodeURIComponent(cursor)}`);
+      setUsers((now) => [...now, ...page.data]);
+      setMoreUsers(page.nextCursor ?? null);
+    });
   useEffect(() => void run(load), []);
   const nameOf = (list: Array<{ id: string; name: string }>, id: string | null) =>
     list.find((x) => x.id === id)?.name ?? '—';
@@ -47,17 +66,22 @@ export function AdminScreen() {
                 </button>
               ),
             },
-            { label: t('admin.access'), cell: (u) => u.access.map((a) => t(`access.${a}` as MessageKey)).join(', ') },
+            { label: t('admin.access'), cell: (u) => u.access.map((a) => t(`access.${a}`)).join(', ') },
             { label: t('admin.role'), cell: (u) => nameOf(roles, u.roleId) },
             { label: t('admin.team'), cell: (u) => nameOf(teams, u.teamId) },
             { label: t('admin.active'), cell: (u) => (u.active ? t('app.yes') : t('app.no')) },
           ]}
         />
+        {moreUsers && (
+          <button type="button" disabled={busy} onClick={() => void more(moreUsers)}>
+            {t('admin.more')}
+          </button>
+        )}
         <NewUser roles={roles} teams={teams} onMade={async (id) => (await load(), setSelected(id))} />
       </Section>
-      {user && <UserPanel key={user.id} user={user} onChange={load} />}
+      {user && <UserPanel key={user.id} user={user} roles={roles} teams={teams} onChange={load} />}
       <Teams teams={teams} onChange={load} />
-      <Audit />
+      <Audit users={users} />
     </div>
   );
 }
@@ -107,7 +131,7 @@ function NewUser(props: {
               checked={access.includes(a)}
               onChange={(e) => setAccess((now) => tick(now, a, (e.target as HTMLInputElement).checked))}
             />
-            {t(`access.${a}` as MessageKey)}
+            {t(`access.${a}`)}
           </label>
         ))}
       </fieldset>
@@ -141,12 +165,103 @@ function NewUser(props: {
   );
 }
 
-function UserPanel(props: { user: User; onChange: () => Promise<void> }) {
+/** What an admin may change of a user: access, role, team, name and the identity provider's reference. */
+function EditUser(props: {
+  user: User;
+  roles: Schemas['RoleView'][];
+  teams: Schemas['TeamView'][];
+  onSaving: () => void;
+  onSaved: () => Promise<void>;
+}) {
+  const { api, t } = useApp();
+  const u = props.user;
+  const [name, setName] = useState(u.displayName);
+  const [access, setAccess] = useState<Access[]>(u.access);
+  const [roleId, setRoleId] = useState(u.roleId ?? '');
+  const [teamId, setTeamId] = useState(u.teamId ?? '');
+  const [externalRef, setExternalRef] = useState(u.externalRef ?? '');
+  const [busy, error, run] = useAction();
+  // Only what changed is sent, so a save never undoes a change made meanwhile to another field.
+  const changes = {
+    ...(name.trim() !== u.displayName ? { displayName: name.trim() } : {}),
+    ...(access.join() !== u.access.join() ? { access } : {}),
+    ...((roleId || null) !== u.roleId ? { roleId: roleId || null } : {}),
+    ...((teamId || null) !== u.teamId ? { teamId: teamId || null } : {}),
+    ...((externalRef.trim() || null) !== u.externalRef ? { externalRef: externalRef.trim() || null } : {}),
+  };
+  const changed = Object.keys(changes).length > 0;
+  return (
+    <form
+      class="stack"
+      onSubmit={(e) => {
+        e.preventDefault();
+        props.onSaving();
+        void run(async () => {
+          await api.patch(`/v1/users/${u.id}`, changes);
+          await props.onSaved();
+        });
+      }}
+    >
+      <h3>{t('admin.editUser')}</h3>
+      <label>
+        {t('admin.displayName')}
+        <input required value={name} onInput={(e) => setName((e.target as HTMLInputElement).value)} />
+      </label>
+      <fieldset>
+        <legend>{t('admin.access')}</legend>
+        {ACCESS.map((a) => (
+          <label class="check">
+            <input
+              type="checkbox"
+              checked={access.includes(a)}
+              onChange={(e) => setAccess((now) => tick(now, a, (e.target as HTMLInputElement).checked))}
+            />
+            {t(`access.${a}`)}
+          </label>
+        ))}
+      </fieldset>
+      <label>
+        {t('admin.role')}
+        <select value={roleId} onChange={(e) => setRoleId((e.target as HTMLSelectElement).value)}>
+          <option value="">—</option>
+          {props.roles.map((r) => (
+            <option value={r.id}>{r.name}</option>
+          ))}
+        </select>
+      </label>
+      <label>
+        {t('admin.team')}
+        <select value={teamId} onChange={(e) => setTeamId((e.target as HTMLSelectElement).value)}>
+          <option value="">—</option>
+          {props.teams.map((x) => (
+            <option value={x.id}>{x.name}</option>
+          ))}
+        </select>
+      </label>
+      <label>
+        {t('admin.externalRef')}
+        <input value={externalRef} onInput={(e) => setExternalRef((e.target as HTMLInputElement).value)} />
+      </label>
+      <button type="submit" disabled={busy || !changed || !name.trim() || access.length === 0}>
+        {t('admin.save')}
+      </button>
+      <ErrorNote error={error} />
+    </form>
+  );
+}
+
+function UserPanel(props: {
+  user: User;
+  roles: Schemas['RoleView'][];
+  teams: Schemas['TeamView'][];
+  onChange: () => Promise<void>;
+}) {
   const { api, t, locale } = useApp();
   const u = props.user;
   const [tokens, setTokens] = useState<Schemas['TokenView'][]>([]);
   const [label, setLabel] = useState('');
   const [secret, setSecret] = useState<{ label: string; value: string } | null>(null);
+  const [saved, setSaved] = useState(false);
   const [busy, error, run] = useAction();
   const load = () => api.get<Schemas['TokenListView']>(`/v1/users/${u.id}/tokens`).then((l) => setTokens(l.data));
   useEffect(() => void run(load), []);
@@ -206,6 +321,16 @@ function UserPanel(props: { user: User; onChange: () => Promise<void> }) {
         </button>
       </form>
       {secret && <ShownOnce label={secret.label} value={secret.value} />}
+      {/* Keyed by the user's version: after a save (or any change) the form shows what is stored now. */}
+      <EditUser
+        key={u.updatedAt}
+        user={u}
+        roles={props.roles}
+        teams={props.teams}
+        onSaving={() => setSaved(false)}
+        onSaved={async () => (await props.onChange(), setSaved(true))}
+      />
+      {saved && <p role="status">{t('admin.saved')}</p>}
       <Table
         caption={t('admin.tokens')}
         rows={tokens}
@@ -256,8 +381,10 @@ function Teams(props: { teams: Schemas['TeamView'][]; onChange: () => Promise<vo
   );
 }
 
-function Audit() {
+function Audit(props: { users: User[] }) {
   const { api, t, locale } = useApp();
+  const who = (id: string | null) =>
+    id === null ? t('admin.system') : (props.users.find((u) => u.id === id)?.displayName ?? id);
   const [page, setPage] = useState<Schemas['AuditEventViewPage'] | null>(null);
   const [busy, error, run] = useAction();
   const load = (cursor?: string) =>
@@ -267,7 +394,8 @@ function Audit() {
       );
       setPage((prev) => (cursor && prev ? { data: [...prev.data, ...next.data], nextCursor: next.nextCursor } : next));
     });
-  useEffect(() => void load(), []);
+  // Read again whenever the users are (after every change made on this screen), newest first.
+  useEffect(() => void load(), [props.users]);
   return (
     <Section title={t('admin.audit')}>
       <ErrorNote error={error} />
@@ -277,8 +405,25 @@ function Audit() {
           rows={page.data}
           columns={[
             { label: t('admin.when'), cell: (e) => formatDate(e.at, locale) },
+            { label: t('admin.actor'), cell: (e) => who(e.actorId) },
             { label: t('admin.action'), cell: (e) => <code>{e.action}</code> },
-            { label: t('admin.subject'), cell: (e) => `${e.subjectType} ${e.subjectId ?? ''}` },
+            {
+              label: t('admin.subject'),
+              cell: (e) =>
+                e.subjectType === 'user' && e.subjectId ? who(e.subjectId) : `${e.subjectType} ${e.subjectId ?? ''}`,
+            },
+            {
+              label: t('admin.details'),
+              cell: (e) =>
+                Object.keys(e.details).length > 0 && (
+                  <details>
+                    <summary>{t('admin.details')}</summary>
+                    <pre>
+                      {JSON.stringify(e.details, (_k, v: unknown) => (typeof v === 'bigint' ? String(v) : v), 2)}
+                    </pre>
+                  </details>
+                ),
+            },
           ]}
         />
       )}

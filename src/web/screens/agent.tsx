@@ -1,9 +1,9 @@
-import { useEffect, useMemo, useState } from 'preact/hooks';
+import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { CHANNELS as SERVICE_CHANNELS, CREDIT_KINDS } from '../../credits/credit-kinds';
 import { ApiError, NetworkError, Schemas } from '../api/client';
 import { big, formatDate, useApp } from '../app/context';
-import type { MessageKey } from '../app/i18n-en';
-import { currencyDigits, formatAmountInput, formatMoney, parseAmount } from '../app/money';
+import { CURRENCY_DIGITS } from '../../common/currencies';
+import { currencyDigits, formatAmountInput, formatMoney, parseAmount, separators } from '../app/money';
 import { ErrorNote, Section, useAction } from '../app/ui';
 
 type Credit = Schemas['CreditView'];
@@ -18,8 +18,41 @@ const LIMITS = ['perCredit', 'perCase', 'perAgentDay', 'perAgentMonth'] as const
 /** One attempt to log a credit: its key and body stay the same across retries, so it lands once. */
 interface Attempt {
   key: string;
-  body: Record<string, unknown>;
+  body: Record<string, unknown> & { amount: bigint; currency: string; caseRef: string };
 }
+
+/** Why an attempt is waiting for the agent: no answer, an answer that settles nothing, or a reload. */
+type Unsettled = 'lost' | 'unconfirmed' | 'resumed';
+
+const PENDING = 'leeway.pendingCredit';
+
+/**
+ * An attempt without a final answer outlives the page (a reload, the helpdesk re-opening the sidebar),
+ * so the retry still carries its Idempotency-Key: kept in this tab's session storage until settled.
+ */
+const pending = {
+  save(attempt: Attempt): void {
+    sessionStorage.setItem(
+      PENDING,
+      JSON.stringify({ ...attempt, body: { ...attempt.body, amount: String(attempt.body.amount) } }),
+    );
+  },
+  load(): Attempt | null {
+    try {
+      const saved = JSON.parse(sessionStorage.getItem(PENDING) ?? 'null') as {
+        key: string;
+        body: Attempt['body'] & { amount: string };
+      } | null;
+      if (!saved || typeof saved.key !== 'string' || !/^\d+$/.test(saved.body?.amount)) return null;
+      return { key: saved.key, body: { ...saved.body, amount: BigInt(saved.body.amount) } };
+    } catch {
+      return null;
+    }
+  },
+  clear(): void {
+    sessionStorage.removeItem(PENDING);
+  },
+};
 
 /**
  * The agent at the point of service: headroom first, then the credit, typed as money, answered in
@@ -28,8 +61,10 @@ interface Attempt {
 export function AgentScreen() {
   const { api, t, locale, me } = useApp();
   const params = new URLSearchParams(location.search);
-  const [currencies, setCurrencies] = useState<string[]>(['EUR']);
-  const [currency, setCurrency] = useState('EUR');
+  // A currency the helpdesk names (?currency=) is offered first; else the role's; EUR if there is neither.
+  const asked = CURRENCY_DIGITS.has(params.get('currency') ?? '') ? params.get('currency')! : null;
+  const [currencies, setCurrencies] = useState<string[]>([asked ?? 'EUR']);
+  const [currency, setCurrency] = useState(asked ?? 'EUR');
   const [reasons, setReasons] = useState<Schemas['ReasonView'][]>([]);
   const [caseRef, setCaseRef] = useState(params.get('caseRef') ?? '');
   const [customerRef, setCustomerRef] = useState(params.get('customerRef') ?? '');
@@ -43,8 +78,8 @@ export function AgentScreen() {
   const [amountError, setAmountError] = useState<string | null>(null);
   const [headroom, setHeadroom] = useState<Headroom | null>(null);
   const [answer, setAnswer] = useState<Logged | null>(null);
-  const [attempt, setAttempt] = useState<Attempt | null>(null);
-  const [lost, setLost] = useState(false);
+  const [attempt, setAttempt] = useState<Attempt | null>(pending.load);
+  const [unsettled, setUnsettled] = useState<Unsettled | null>(() => (pending.load() ? 'resumed' : null));
   const [recent, setRecent] = useState<Credit[]>([]);
   const [busy, error, run] = useAction();
   const [loadError, setLoadError] = useState<unknown>(null);
@@ -64,8 +99,8 @@ export function AgentScreen() {
         const role = await api.get<Schemas['RoleView']>(`/v1/roles/${me.role.id}`);
         const own = role.limits.map((l) => l.currency);
         if (own.length > 0) {
-          setCurrencies([...new Set([...own, 'EUR'])]);
-          setCurrency(own[0]);
+          setCurrencies([...new Set(asked ? [asked, ...own] : own)]);
+          if (!asked) setCurrency(own[0]);
         }
       }
     })().catch(setLoadError);
@@ -80,27 +115,36 @@ export function AgentScreen() {
   };
   const loadRecent = () =>
     api
-      .get<Schemas['CreditViewPage']>('/v1/credits?limit=10')
+      .get<Schemas['CreditViewPage']>(`/v1/credits?limit=10&agentId=${me.id}`)
       .then((p) => setRecent(p.data))
       .catch(setLoadError);
   useEffect(loadHeadroom, [currency]);
   useEffect(() => void loadRecent(), []);
 
+  const settle = () => {
+    pending.clear();
+    setAttempt(null);
+    setUnsettled(null);
+  };
+
   const send = async (current: Attempt) => {
-    setLost(false);
+    setUnsettled(null);
+    pending.save(current);
     await run(async () => {
       try {
         const logged = await api.post<Logged>('/v1/credits', current.body, { 'idempotency-key': current.key });
+        settle();
         setAnswer(logged);
         setHeadroom(logged.headroom);
-        setAttempt(null);
         setAmountText('');
         setNote('');
         void loadRecent();
       } catch (e) {
-        // No answer: the credit may or may not exist. Keep the attempt, so a retry replays it.
-        if (e instanceof NetworkError) setLost(true);
-        else setAttempt(null);
+        // No final answer (no answer at all, a timeout, "still in progress", a gateway's 5xx): the
+        // credit may or may not exist. Keep the attempt, so a retry replays it under the same key.
+        if (e instanceof NetworkError) setUnsettled('lost');
+        else if (e instanceof ApiError && e.unsettled) setUnsettled('unconfirmed');
+        else settle();
         throw e;
       }
     });
@@ -112,9 +156,11 @@ export function AgentScreen() {
     const parsed = parseAmount(amountText, currency, locale);
     if (!parsed.ok || parsed.minor <= 0n) {
       setAmountError(
-        parsed.ok || parsed.reason !== 'too-precise'
-          ? t('agent.amountInvalid', { example })
-          : t('agent.amountTooPrecise', { currency, digits: currencyDigits(currency) }),
+        !parsed.ok && parsed.reason === 'too-precise'
+          ? t('agent.amountTooPrecise', { currency, digits: currencyDigits(currency) })
+          : !parsed.ok && parsed.reason === 'grouping'
+            ? t('agent.amountGrouping', { decimal: separators(locale).decimal, example })
+            : t('agent.amountInvalid', { example }),
       );
       document.getElementById('amount')?.focus();
       return;
@@ -138,6 +184,11 @@ export function AgentScreen() {
   };
 
   const money = (v: number | bigint | null | undefined, c = currency) => formatMoney(big(v) ?? 0n, c, locale);
+  // What the field will send, shown as it is typed: a misread amount is seen before it is given.
+  const reading = useMemo(() => {
+    const parsed = parseAmount(amountText, currency, locale);
+    return parsed.ok && parsed.minor > 0n ? t('agent.amountReads', { amount: money(parsed.minor) }) : null;
+  }, [amountText, currency, locale]);
 
   return (
     <div class="agent">
@@ -171,13 +222,13 @@ export function AgentScreen() {
             </label>
           </div>
           <p id="amount-hint" class={amountError ? 'error' : 'hint'} role={amountError ? 'alert' : undefined}>
-            {amountError ?? t('agent.amountHint', { example })}
+            {amountError ?? reading ?? t('agent.amountHint', { example })}
           </p>
           <label>
             {t('agent.kind')}
             <select value={kind} onChange={(e) => setKind((e.target as HTMLSelectElement).value as Credit['kind'])}>
               {KINDS.map((k) => (
-                <option value={k}>{t(`kind.${k}` as MessageKey)}</option>
+                <option value={k}>{t(`kind.${k}`)}</option>
               ))}
             </select>
           </label>
@@ -206,7 +257,7 @@ export function AgentScreen() {
             {t('agent.channel')}
             <select value={channel} onChange={(e) => setChannel((e.target as HTMLSelectElement).value)}>
               {CHANNELS.map((c) => (
-                <option value={c}>{t(`channel.${c}` as MessageKey)}</option>
+                <option value={c}>{t(`channel.${c}`)}</option>
               ))}
             </select>
           </label>
@@ -214,15 +265,25 @@ export function AgentScreen() {
             {t('agent.note')}
             <input value={note} maxLength={500} onInput={(e) => setNote((e.target as HTMLInputElement).value)} />
           </label>
-          <button type="submit" disabled={busy || lost}>
+          <button type="submit" disabled={busy || unsettled !== null}>
             {busy ? t('agent.giving') : t('agent.give')}
           </button>
         </form>
-        {lost && attempt ? (
+        {unsettled && attempt ? (
           <div role="alert" class="lost">
-            <p>{t('agent.lost')}</p>
+            <p>
+              {unsettled === 'resumed'
+                ? t('agent.resume', {
+                    amount: money(attempt.body.amount, attempt.body.currency),
+                    caseRef: attempt.body.caseRef,
+                  })
+                : t(unsettled === 'lost' ? 'agent.lost' : 'agent.unconfirmed')}
+            </p>
             <button type="button" disabled={busy} onClick={() => send(attempt)}>
               {t('agent.retry')}
+            </button>{' '}
+            <button type="button" class="link" disabled={busy} onClick={settle}>
+              {t('agent.discard')}
             </button>
           </div>
         ) : (
@@ -249,7 +310,8 @@ export function answerText(
 ): string {
   const overrun = big(credit.overrun)!;
   const within = big(credit.withinDiscretion)!;
-  if (credit.unbudgeted) return t('agent.answer.unbudgeted', { amount: money(credit.amount, credit.currency) });
+  if (credit.unbudgeted)
+    return t('agent.answer.unbudgeted', { amount: money(credit.amount, credit.currency), currency: credit.currency });
   if (overrun === 0n) return t('agent.answer.within', { amount: money(within, credit.currency) });
   if (within === 0n) return t('agent.answer.over', { overrun: money(overrun, credit.currency) });
   return t('agent.answer.split', { within: money(within, credit.currency), overrun: money(overrun, credit.currency) });
@@ -287,6 +349,11 @@ function Recent(props: { credits: Credit[]; onChange: () => void }) {
   const { api, t, locale, me } = useApp();
   const [reversing, setReversing] = useState<string | null>(null);
   const [why, setWhy] = useState('');
+  const reasonField = useRef<HTMLInputElement>(null);
+  // Opening the reversal puts the keyboard in its reason; closing it returns to the list.
+  useEffect(() => {
+    if (reversing) reasonField.current?.focus();
+  }, [reversing]);
   const [busy, error, run] = useAction();
   return (
     <div>
@@ -295,7 +362,7 @@ function Recent(props: { credits: Credit[]; onChange: () => void }) {
         {props.credits.map((c) => (
           <li>
             <span>
-              {formatMoney(big(c.amount)!, c.currency, locale)} · {t(`kind.${c.kind}` as MessageKey)} · {c.caseRef} ·{' '}
+              {formatMoney(big(c.amount)!, c.currency, locale)} · {t(`kind.${c.kind}`)} · {c.caseRef} ·{' '}
               {formatDate(c.recordedAt, locale)}
             </span>
             {c.reversedBy ? (
@@ -316,7 +383,12 @@ function Recent(props: { credits: Credit[]; onChange: () => void }) {
               >
                 <label>
                   {t('agent.reverseReason')}
-                  <input required value={why} onInput={(e) => setWhy((e.target as HTMLInputElement).value)} />
+                  <input
+                    ref={reasonField}
+                    required
+                    value={why}
+                    onInput={(e) => setWhy((e.target as HTMLInputElement).value)}
+                  />
                 </label>
                 <button type="submit" disabled={busy || !why.trim()}>
                   {t('agent.reverse')}

@@ -1,10 +1,17 @@
 import { useState } from 'preact/hooks';
 import type { Schemas } from '../api/client';
 import { big, formatDate, useApp } from '../app/context';
-import type { MessageKey } from '../app/i18n-en';
 import { formatMoney } from '../app/money';
 import { ErrorNote, Section, Table, useAction } from '../app/ui';
 import { answerText } from './agent';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** The instant a day (`2026-11-30`) begins in the reader's time zone, `plusDays` later. */
+function localMidnight(day: string, plusDays: number): string {
+  const [y, m, d] = day.split('-').map(Number);
+  return new Date(y, m - 1, d + plusDays).toISOString();
+}
 
 /** Auditors: individual credits by agent and date; each search is in the audit log, and says so. */
 export function AuditorScreen() {
@@ -17,9 +24,12 @@ export function AuditorScreen() {
   const search = (cursor?: string) =>
     run(async () => {
       const q = new URLSearchParams({ limit: '50' });
-      if (agentId.trim()) q.set('agentId', agentId.trim());
-      if (from) q.set('from', from);
-      if (to) q.set('to', to);
+      const agent = agentId.trim();
+      // Leeway's id, or the reference the helpdesk and identity provider know the agent by.
+      if (agent) q.set(UUID.test(agent) ? 'agentId' : 'agentRef', agent);
+      // Days in the reader's own time zone, both ends included ("To" is the last day shown).
+      if (from) q.set('from', localMidnight(from, 0));
+      if (to) q.set('to', localMidnight(to, 1));
       if (cursor) q.set('cursor', cursor);
       const next = await api.get<Schemas['CreditViewPage']>(`/v1/credits?${q}`);
       setPage((prev) => (cursor && prev ? { data: [...prev.data, ...next.data], nextCursor: next.nextCursor } : next));
@@ -63,7 +73,9 @@ export function AuditorScreen() {
               { label: t('auditor.recorded'), cell: (c) => formatDate(c.recordedAt, locale) },
               { label: t('auditor.agent'), cell: (c) => <code>{c.agentId}</code> },
               { label: t('agent.caseRef'), cell: (c) => c.caseRef },
-              { label: t('agent.kind'), cell: (c) => t(`kind.${c.kind}` as MessageKey) },
+              { label: t('agent.kind'), cell: (c) => t(`kind.${c.kind}`) },
+              { label: t('agent.reason'), cell: (c) => c.reasonCode },
+              { label: t('agent.channel'), cell: (c) => (c.channel ? t(`channel.${c.channel}`) : '—') },
               { label: t('finance.amount'), cell: (c) => money(c.amount, c.currency), numeric: true },
               { label: '', cell: (c) => (c.reversedBy ? t('agent.reversed') : answerText(c, money, t)) },
             ]}

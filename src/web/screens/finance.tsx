@@ -122,6 +122,16 @@ export function FinanceScreen() {
         )}
         <ErrorNote error={error} />
         {report && <p class="hint">{t('finance.rule', { cohort: report.minCohort })}</p>}
+        {report && report.withheld.length > 0 && (
+          <p class="hint withheld" role="note">
+            {t('finance.withheldMonths', {
+              cohort: report.minCohort,
+              list: new Intl.ListFormat(locale, { type: 'conjunction' }).format(
+                report.withheld.map((w) => `${formatMonth(w.month, locale)} ${w.currency}`),
+              ),
+            })}
+          </p>
+        )}
         {report &&
           currencies.map((currency) => {
             const rows = report.rows.filter((r) => r.currency === currency);
