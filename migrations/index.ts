@@ -10,6 +10,7 @@ import { AuthNotify1765000000000 } from './1765000000000-auth-notify';
 import { LogCreditFunction1765100000000 } from './1765100000000-log-credit-function';
 import { EventsAndWebhooks1765200000000 } from './1765200000000-events-and-webhooks';
 import { Integrations1765300000000 } from './1765300000000-integrations';
+import { ProvisioningTokenExpiry1765400000000 } from './1765400000000-provisioning-token-expiry';
 
 /** Every migration, oldest first. Listed explicitly so the app, the CLI and the tests share one list. */
 export const migrations = [
@@ -25,4 +26,5 @@ export const migrations = [
   LogCreditFunction1765100000000,
   EventsAndWebhooks1765200000000,
   Integrations1765300000000,
+  ProvisioningTokenExpiry1765400000000,
 ];

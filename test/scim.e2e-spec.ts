@@ -86,6 +86,37 @@ describe('SCIM access', () => {
     expect(audit.map((a) => a.action)).toEqual(['provisioning_token.issued', 'provisioning_token.revoked']);
   });
 
+  it('take an optional expiry, kept and enforced: an expired one opens nothing', async () => {
+    const past = await t.request('POST', '/v1/provisioning-tokens', { body: { expiresAt: '2020-01-01T00:00:00Z' } });
+    expect(past.status).toBe(400);
+    expect(past.body.errors[0].field).toBe('expiresAt');
+    const far = await t.request('POST', '/v1/provisioning-tokens', {
+      body: { expiresAt: new Date(Date.now() + 4 * 366 * 86_400_000).toISOString() },
+    });
+    expect(far.status).toBe(400);
+    const at = new Date(Date.now() + 86_400_000).toISOString();
+    const issued = await t.request('POST', '/v1/provisioning-tokens', { body: { label: 'Okta', expiresAt: at } });
+    expect(issued.status).toBe(201);
+    expect(issued.body.expiresAt).toBe(at);
+    const listed = await t.request('GET', '/v1/provisioning-tokens');
+    expect(listed.body.data.find((r: { id: string }) => r.id === issued.body.id)).toMatchObject({ expiresAt: at });
+    const [audit] = await t.query<{ details: Record<string, unknown> }>(
+      `SELECT details FROM audit_events WHERE action = 'provisioning_token.issued' AND subject_id = $1`,
+      [issued.body.id],
+    );
+    expect(audit.details).toEqual({ label: 'Okta', expiresAt: at });
+    expect((await scim('GET', '/Users', undefined, issued.body.token)).status).toBe(200);
+    await t.query(`UPDATE provisioning_tokens SET expires_at = now() - interval '1 second' WHERE id = $1`, [
+      issued.body.id,
+    ]);
+    const expired = await scim('GET', '/Users', undefined, issued.body.token);
+    expect(expired.status).toBe(401);
+    expect(expired.body).toMatchObject({ schemas: [ERROR], status: '401' });
+    // Without expiresAt, never.
+    const forever = await t.request('POST', '/v1/provisioning-tokens', { body: { label: 'Entra' } });
+    expect(forever.body.expiresAt).toBeNull();
+  });
+
   it('describes itself: service provider config, resource types, schemas', async () => {
     const config = await scim('GET', '/ServiceProviderConfig');
     expect(config.body.patch.supported).toBe(true);
@@ -208,7 +239,8 @@ describe('Entra ID’s sequence', () => {
     expect((await scim('GET', `/Users/${id}`)).status).toBe(404);
     expect((await scim('GET', `/Users${filter(`userName eq "${userName}"`)}`)).body.totalResults).toBe(0);
     expect((await scim('DELETE', `/Users/${id}`)).status).toBe(404);
-    // Provisioned again: the same person, the same Leeway user and history.
+    // Provisioned again, even with the same externalId (Entra ID reuses mail aliases): a new user,
+    // never the deleted one's account and history.
     const back = await scim('POST', '/Users', {
       schemas: [USER],
       userName,
@@ -217,8 +249,10 @@ describe('Entra ID’s sequence', () => {
       displayName: 'Ada',
     });
     expect(back.status).toBe(201);
-    expect(back.body.id).toBe(id);
-    expect(await userRow(id)).toMatchObject({ active: true, scim_deleted_at: null });
+    expect(back.body.id).not.toBe(id);
+    expect(await userRow(id)).toMatchObject({ active: false, external_ref: null, scim_user_name: null });
+    expect(await userRow(back.body.id)).toMatchObject({ active: true, access: ['agent'], scim_deleted_at: null });
+    id = back.body.id;
   });
 
   it('manages a group as a team: create, add and remove members, rename, delete', async () => {
@@ -417,7 +451,7 @@ describe('what provisioning may not do', () => {
     expect(group.body.members ?? []).toEqual([]);
   });
 
-  it('gives a user provisioned again after a delete agent access only, and a reused address a new user', async () => {
+  it('makes a new user of every create after a delete, whether the address or the externalId is reused', async () => {
     const externalId = randomUUID();
     const userName = `reused-${randomUUID()}@example.com`;
     const first = await scim('POST', '/Users', { schemas: [USER], userName, externalId, active: true });
@@ -437,10 +471,83 @@ describe('what provisioning may not do', () => {
     expect(newcomer.body.id).not.toBe(first.body.id);
     expect((await userRow(newcomer.body.id)).access).toEqual(['agent']);
     expect((await scim('DELETE', `/Users/${newcomer.body.id}`)).status).toBe(204);
-    // The same person (the provider's own id) comes back as the same user, with agent access.
+    // The first one's externalId again: still somebody new, for the provider may have reused it.
     const again = await scim('POST', '/Users', { schemas: [USER], userName, externalId, active: true });
-    expect(again.body.id).toBe(first.body.id);
-    expect(await userRow(first.body.id)).toMatchObject({ access: ['agent'], active: true, external_ref: userName });
+    expect(again.status).toBe(201);
+    expect([first.body.id, newcomer.body.id]).not.toContain(again.body.id);
+    expect(await userRow(again.body.id)).toMatchObject({ access: ['agent'], active: true, external_ref: userName });
+    expect(await userRow(first.body.id)).toMatchObject({
+      access: ['leader', 'finance'],
+      active: false,
+      external_ref: null,
+    });
+    const listed = await scim('GET', `/Users${filter(`externalId eq "${externalId}"`)}`);
+    expect(listed.body.Resources.map((r: { id: string }) => r.id)).toEqual([again.body.id]);
+  });
+
+  it.each([
+    ['a leader', ['leader']],
+    ['finance', ['agent', 'finance']],
+    ['an auditor', ['auditor']],
+    ['an admin', ['admin']],
+    ['an integration', ['integration']],
+  ])('never links %s made in Leeway (409), changing nothing', async (_who, access) => {
+    const externalRef = `held-${randomUUID()}@example.com`;
+    const local = await t.request('POST', '/v1/users', { body: { displayName: 'Held', access, externalRef } });
+    expect(local.status).toBe(201);
+    const before = await userRow(local.body.id);
+    const [{ n }] = await t.query<{ n: number }>(`SELECT count(*)::int AS n FROM users`);
+    const res = await scim('POST', '/Users', { schemas: [USER], userName: externalRef, active: false });
+    expect(res.status).toBe(409);
+    expect(res.body).toMatchObject({ schemas: [ERROR], status: '409', scimType: 'uniqueness' });
+    expect(res.body.detail).toMatch(access[0] === 'integration' ? /never links an integration/ : /more than agent/);
+    expect(await userRow(local.body.id)).toEqual(before);
+    expect((await t.query<{ n: number }>(`SELECT count(*)::int AS n FROM users`))[0].n).toBe(n);
+  });
+
+  it('repoints an agent only, ending their sessions (not their API tokens) in the same change', async () => {
+    const userName = `repoint-${randomUUID()}@example.com`;
+    const made = await scim('POST', '/Users', { schemas: [USER], userName, active: true });
+    const id = made.body.id;
+    const session = await signInWithLink(t, id);
+    const apiToken = (await t.request('POST', `/v1/users/${id}/tokens`, { body: { label: 'macro' } })).body.token;
+    const renamed = `renamed-${randomUUID()}@example.com`;
+    const res = await scim('PATCH', `/Users/${id}`, {
+      schemas: [PATCH],
+      Operations: [{ op: 'replace', path: 'userName', value: renamed }],
+    });
+    expect(res.status).toBe(200);
+    expect((await userRow(id)).external_ref).toBe(renamed);
+    expect((await t.as(session.token).get('/v1/me')).status).toBe(401);
+    expect((await t.as(apiToken).get('/v1/me')).status).toBe(200);
+    const [audit] = await t.query<{ details: Record<string, unknown> }>(
+      `SELECT details FROM audit_events WHERE action = 'user.changed' AND subject_id = $1 ORDER BY id DESC LIMIT 1`,
+      [id],
+    );
+    expect(audit.details).toMatchObject({
+      externalRef: { from: userName, to: renamed },
+      revoked: { sessions: 1 },
+      via: 'scim',
+    });
+    // A rename that leaves the reference alone ends nothing.
+    const second = await signInWithLink(t, id);
+    await scim('PATCH', `/Users/${id}`, {
+      schemas: [PATCH],
+      Operations: [{ op: 'replace', path: 'displayName', value: 'Someone Else' }],
+    });
+    expect((await t.as(second.token).get('/v1/me')).status).toBe(200);
+    // Given more than agent access in Leeway, they are no longer the provider's to repoint.
+    for (const access of [['agent', 'leader'], ['finance'], ['auditor'], ['agent', 'admin']]) {
+      expect((await t.request('PATCH', `/v1/users/${id}`, { body: { access } })).status).toBe(200);
+      const refused = await scim('PATCH', `/Users/${id}`, {
+        schemas: [PATCH],
+        Operations: [{ op: 'replace', path: 'userName', value: `mallory-${randomUUID()}@example.com` }],
+      });
+      expect(refused.status).toBe(400);
+      expect(refused.body.scimType).toBe('mutability');
+      expect((await userRow(id)).external_ref).toBe(renamed);
+      expect((await t.as(second.token).get('/v1/me')).status).toBe(200);
+    }
   });
 });
 

@@ -11,7 +11,8 @@ import { freePort } from './support/service-process';
  */
 
 const ACCOUNTS = {
-  alice: { email: 'alice@example.com', email_verified: true, name: 'Alice' },
+  // As OpenID Connect's letter has it: scope claims in the UserInfo answer, not the ID token.
+  alice: { email: 'alice@example.com', email_verified: true, name: 'Alice', _only: 'userinfo' },
   bob: { email: 'bob@example.com', email_verified: true },
   carol: { email: 'carol@example.com', email_verified: false },
   dave: { email: 'dave@example.com', email_verified: true },
@@ -118,15 +119,45 @@ describe('OpenID Connect sign-in (authorization code with PKCE)', () => {
   });
 
   it.each([
-    ['bob', 403, 'Leeway does not know you yet', 'bob@example.com', 'unknown'],
-    ['dave', 403, 'Your Leeway access has ended', 'dave@example.com', 'deactivated'],
-    ['carol', 403, 'Your email address is not verified', 'does not say this address is verified', null],
-    ['frank', 403, 'Your email address is not verified', 'does not say this address is verified', null],
-    ['twin', 403, 'Leeway cannot tell which user you are', 'in different cases', null],
-    ['erin', 403, 'Your identity provider did not say who you are', '"email" claim', null],
+    ['bob', 403, 'Leeway does not know you yet', 'bob@example.com', { reason: 'unknown', email: 'bob@example.com' }],
+    [
+      'dave',
+      403,
+      'Your Leeway access has ended',
+      'dave@example.com',
+      { reason: 'deactivated', email: 'dave@example.com' },
+    ],
+    [
+      'carol',
+      403,
+      'Your email address is not verified',
+      'does not say this address is verified',
+      { reason: 'unverifiedEmail', email: 'carol@example.com' },
+    ],
+    [
+      'frank',
+      403,
+      'Your email address is not verified',
+      'does not say this address is verified',
+      { reason: 'unverifiedEmail', email: 'frank@example.com' },
+    ],
+    [
+      'twin',
+      403,
+      'Leeway cannot tell which user you are',
+      'in different cases',
+      { reason: 'ambiguous', email: 'Twin@Example.com' },
+    ],
+    [
+      'erin',
+      403,
+      'Your identity provider did not say who you are',
+      '"email" claim',
+      { reason: 'noClaim', claim: 'email', sub: 'erin' },
+    ],
   ])(
-    'refuses %s with a clear page (%i) and creates nobody and no session',
-    async (login, status, title, says, reason) => {
+    'refuses %s with a clear page (%i), creates nobody and no session, and audits it',
+    async (login, status, title, says, audited) => {
       const [{ users: usersBefore, sessions: sessionsBefore }] = await t.query<{ users: number; sessions: number }>(
         `SELECT (SELECT count(*)::int FROM users) AS users, (SELECT count(*)::int FROM tokens WHERE kind = 'session') AS sessions`,
       );
@@ -140,12 +171,10 @@ describe('OpenID Connect sign-in (authorization code with PKCE)', () => {
         `SELECT (SELECT count(*)::int FROM users) AS users, (SELECT count(*)::int FROM tokens WHERE kind = 'session') AS sessions`,
       );
       expect(after).toEqual({ users: usersBefore, sessions: sessionsBefore });
-      if (reason) {
-        const [audit] = await t.query<{ details: Record<string, unknown> }>(
-          `SELECT details FROM audit_events WHERE action = 'sign_in.refused' ORDER BY id DESC LIMIT 1`,
-        );
-        expect(audit.details).toMatchObject({ via: 'oidc', reason, email: `${login}@example.com` });
-      }
+      const [audit] = await t.query<{ actor_id: string | null; details: Record<string, unknown> }>(
+        `SELECT actor_id, details FROM audit_events WHERE action = 'sign_in.refused' ORDER BY id DESC LIMIT 1`,
+      );
+      expect(audit).toEqual({ actor_id: login === 'dave' ? dave.id : null, details: { via: 'oidc', ...audited } });
     },
   );
 
@@ -229,6 +258,40 @@ describe('OpenID Connect sign-in (authorization code with PKCE)', () => {
     expect(await sessionsOf(alice.id)).toBe(before);
   });
 
+  it('audits every answer it refuses: another browser, used already, unverifiable, too slow', async () => {
+    const since = await lastAuditId();
+    let client = new CookieClient();
+    let start = await client.get(`${base}/auth/oidc/start`);
+    let { callbackUrl } = await signInThroughProviderWithoutCallback(client, 'alice', start.headers.get('location')!);
+    expect((await new CookieClient().get(callbackUrl)).status).toBe(400);
+    expect((await client.get(callbackUrl)).status).toBe(400);
+    client = new CookieClient();
+    start = await client.get(`${base}/auth/oidc/start`);
+    ({ callbackUrl } = await signInThroughProviderWithoutCallback(client, 'alice', start.headers.get('location')!));
+    const tampered = new URL(callbackUrl);
+    tampered.searchParams.set('code', `${tampered.searchParams.get('code')}x`);
+    expect((await client.get(tampered.href)).status).toBe(400);
+    client = new CookieClient();
+    start = await client.get(`${base}/auth/oidc/start`);
+    ({ callbackUrl } = await signInThroughProviderWithoutCallback(client, 'alice', start.headers.get('location')!));
+    await t.query(`UPDATE oidc_attempts SET created_at = created_at - interval '11 minutes'`);
+    expect((await client.get(callbackUrl)).status).toBe(400);
+    const refused = await t.query<{ actor_id: string | null; subject_type: string; details: Record<string, unknown> }>(
+      `SELECT actor_id, subject_type, details FROM audit_events WHERE action = 'sign_in.refused' AND id > $1 ORDER BY id`,
+      [since],
+    );
+    expect(refused).toEqual([
+      { actor_id: null, subject_type: 'user', details: { via: 'oidc', reason: 'otherBrowser' } },
+      { actor_id: null, subject_type: 'user', details: { via: 'oidc', reason: 'used' } },
+      {
+        actor_id: null,
+        subject_type: 'user',
+        details: { via: 'oidc', reason: 'unverifiable', error: expect.stringMatching(/\S/) },
+      },
+      { actor_id: null, subject_type: 'user', details: { via: 'oidc', reason: 'tooSlow' } },
+    ]);
+  });
+
   it('shows the provider’s own refusal, escaped', async () => {
     const client = new CookieClient();
     const start = await client.get(`${base}/auth/oidc/start`);
@@ -258,6 +321,11 @@ describe('OpenID Connect sign-in (authorization code with PKCE)', () => {
     }
   });
 });
+
+async function lastAuditId(): Promise<string> {
+  const [{ id }] = await t.query<{ id: string }>(`SELECT coalesce(max(id), 0)::text AS id FROM audit_events`);
+  return id;
+}
 
 /** The provider part of a sign-in only: returns where the provider sends the browser back to. */
 async function signInThroughProviderWithoutCallback(client: CookieClient, login: string, authorizeUrl: string) {
@@ -302,9 +370,24 @@ describe('sign-in links', () => {
       [user.id, first.body.sessionId],
     );
     expect(audit.map((a) => a.action)).toEqual(expect.arrayContaining(['sign_in_link.issued', 'session.started']));
+    const [started] = await t.query<{ details: Record<string, unknown> }>(
+      `SELECT details FROM audit_events WHERE action = 'session.started' AND subject_id = $1`,
+      [first.body.sessionId],
+    );
+    expect(started.details).toMatchObject({ userId: user.id, via: 'link', linkId: link.body.id });
+    // The second use is refused and kept, with the link and its user: a link used twice may have leaked.
+    const [refused] = await t.query<{ actor_id: string; subject_id: string; details: Record<string, unknown> }>(
+      `SELECT actor_id, subject_id, details FROM audit_events WHERE action = 'sign_in.refused' ORDER BY id DESC LIMIT 1`,
+    );
+    expect(refused).toEqual({
+      actor_id: user.id,
+      subject_id: user.id,
+      details: { via: 'link', reason: 'used', linkId: link.body.id },
+    });
   });
 
   it('refuse an expired link, an unknown one, a malformed one, and one whose user was deactivated', async () => {
+    const since = await lastAuditId();
     const user = await createUser(t, ['agent']);
     const expired = await t.request('POST', `/v1/users/${user.id}/sign-in-links`);
     await t.query(`UPDATE sign_in_links SET expires_at = now() - interval '1 second' WHERE id = $1`, [expired.body.id]);
@@ -327,6 +410,38 @@ describe('sign-in links', () => {
     });
     expect(gone.status).toBe(401);
     expect((await t.request('POST', `/v1/users/${user.id}/sign-in-links`)).status).toBe(409);
+    // Each refusal is in the audit log (not the malformed one, which never reached a link).
+    const refused = await t.query<{ actor_id: string | null; details: Record<string, unknown> }>(
+      `SELECT actor_id, details FROM audit_events WHERE action = 'sign_in.refused' AND id > $1 ORDER BY id`,
+      [since],
+    );
+    expect(refused).toEqual([
+      { actor_id: user.id, details: { via: 'link', reason: 'expired', linkId: expired.body.id } },
+      { actor_id: null, details: { via: 'link', reason: 'unknown', linkId: null } },
+      // Deactivating the user ended the link: it is expired now.
+      { actor_id: user.id, details: { via: 'link', reason: 'expired', linkId: pending.body.id } },
+    ]);
+  });
+
+  it('audit refusals until the client is past the failed sign-in limit, then answer 429 and write nothing', async () => {
+    const since = await lastAuditId();
+    const statuses: number[] = [];
+    for (let i = 0; i < 25; i++) {
+      const res = await t.inject({
+        method: 'POST',
+        url: '/v1/sessions',
+        headers: { 'content-type': 'application/json' },
+        payload: JSON.stringify({ link: `lw_${String(i).padStart(43, 'Q')}` }),
+        remoteAddress: '10.9.9.9',
+      });
+      statuses.push(res.statusCode);
+    }
+    expect(statuses).toEqual([...Array(20).fill(401), ...Array(5).fill(429)]);
+    const [{ n }] = await t.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM audit_events WHERE action = 'sign_in.refused' AND id > $1`,
+      [since],
+    );
+    expect(n).toBe(20);
   });
 
   it('one link raced by two requests makes exactly one session', async () => {

@@ -107,6 +107,7 @@ export class TokensService {
     via: SignedInWith,
     hours: number,
     userAgent: string | undefined,
+    linkId?: string,
   ): Promise<{ id: string; token: string; expiresAt: string }> {
     const token = newToken();
     const [row]: Array<{ id: string; expires_at: Date }> = await m.query(
@@ -120,7 +121,7 @@ export class TokensService {
       action: 'session.started',
       subjectType: 'token',
       subjectId: row.id,
-      details: { userId, via, expiresAt: row.expires_at.toISOString() },
+      details: { userId, via, ...(linkId ? { linkId } : {}), expiresAt: row.expires_at.toISOString() },
     });
     return { id: row.id, token, expiresAt: row.expires_at.toISOString() };
   }
@@ -199,6 +200,16 @@ export class TokensService {
       [userId],
     );
     return { tokens: tokens.length, links: links.length };
+  }
+
+  /** Ends a user's sessions (not their API tokens), in the caller's transaction; answers how many. */
+  async endSessions(m: EntityManager, userId: string): Promise<number> {
+    const ended: unknown[] = await changedRows(
+      m,
+      `UPDATE tokens SET revoked_at = now() WHERE user_id = $1 AND kind = 'session' AND revoked_at IS NULL RETURNING id`,
+      [userId],
+    );
+    return ended.length;
   }
 
   /** Whether anyone can administer this installation yet (the start-up line says how if not). */

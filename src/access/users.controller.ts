@@ -16,6 +16,7 @@ import {
   UpdateUserDto,
   UserView,
 } from './dto/user.dto';
+import { expiry } from './token-expiry';
 import { tokenView } from './token-view';
 import { Principal } from './principal';
 import { TokensService } from './tokens.service';
@@ -67,7 +68,10 @@ export class UsersController {
   @ApiOperation({ summary: 'Change or deactivate a user' })
   @Allow('admin')
   @ApiOkResponse({ type: UserView, description: 'The user as changed' })
-  @ApiProblems(404, 409)
+  @ApiProblems(404, [
+    409,
+    'Another user has this externalRef, or the change would leave no active admin (deactivating the last one or taking their admin access)',
+  ])
   update(
     @CurrentUser() me: Principal,
     @Param('id', uuidPipe) id: string,
@@ -133,16 +137,4 @@ export class UsersController {
   async revoke(@CurrentUser() me: Principal, @Param('id', uuidPipe) id: string): Promise<void> {
     await this.tokens.revoke(me.id, id);
   }
-}
-
-const MAX_TOKEN_YEARS = 3;
-
-/** An API token's expiry: in the future and at most three years ahead. */
-function expiry(raw: string | undefined): Date | null {
-  if (raw === undefined) return null;
-  const at = new Date(raw);
-  if (at.getTime() <= Date.now()) throw DomainError.validation('expiresAt', 'must lie in the future');
-  if (at.getTime() > Date.now() + MAX_TOKEN_YEARS * 366 * 86_400_000)
-    throw DomainError.validation('expiresAt', `must be at most ${MAX_TOKEN_YEARS} years ahead`);
-  return at;
 }

@@ -9,6 +9,7 @@ import { changedRows } from '../database/changed-rows';
 import { CreateUserDto, MeView, UpdateUserDto, UserView } from './dto/user.dto';
 import { AccessLevel } from './access-level';
 import { Principal } from './principal';
+import { activeAdmin, keepAnAdmin } from './last-admin';
 import { TokensService } from './tokens.service';
 
 /** A user as stored, in the driver's types. */
@@ -113,6 +114,7 @@ export class UsersService {
         // An admin cannot lock themselves out by accident.
         throw DomainError.validation(changes.active ? 'active' : 'access', 'you cannot remove your own admin access');
       }
+      if (activeAdmin(user) && !activeAdmin(next)) await keepAnAdmin(m, id);
       const [saved] = await changedRows<UserRow>(
         m,
         `UPDATE users SET display_name = $2, access = $3, role_id = $4, team_id = $5, external_ref = $6, active = $7,

@@ -80,9 +80,19 @@ export function problemResponse(status: ProblemStatus, description = PROBLEM_DES
   };
 }
 
-/** Error statuses an operation may answer, each as application/problem+json. */
-export function ApiProblems(...statuses: ProblemStatus[]): MethodDecorator & ClassDecorator {
-  return applyDecorators(...statuses.map((status) => ApiResponse({ status, ...problemResponse(status) })));
+/**
+ * Error statuses an operation may answer, each as application/problem+json; `[status, description]`
+ * says what that status means on this route.
+ */
+export function ApiProblems(
+  ...statuses: Array<ProblemStatus | [ProblemStatus, string]>
+): MethodDecorator & ClassDecorator {
+  return applyDecorators(
+    ...statuses.map((entry) => {
+      const [status, description] = Array.isArray(entry) ? entry : [entry, undefined];
+      return ApiResponse({ status, ...problemResponse(status, description) });
+    }),
+  );
 }
 
 /** What `@Allow(...)` adds to the document: the bearer scheme and the answers of the access guard. */

@@ -134,3 +134,21 @@ describe('DATABASE_DIRECT_URL', () => {
     );
   });
 });
+
+describe('LEEWAY_OIDC_CLAIM', () => {
+  const oidc = { LEEWAY_OIDC_ISSUER: 'https://sso.example.com', LEEWAY_OIDC_CLIENT_ID: 'leeway' };
+
+  it.each(['sub', 'email', 'oid', 'preferred_username', 'urn:example:employee_id', 'https.x-y'])(
+    'accepts the claim name %s',
+    (claim) => {
+      expect(loadConfig({ ...oidc, LEEWAY_OIDC_CLAIM: claim }).oidc!.claim).toBe(claim);
+    },
+  );
+
+  it.each(['1sub', 'e mail', 'a/b', 'claim"', 'x'.repeat(65), 'ünicode'])(
+    'refuses %s and names the variable',
+    (claim) => {
+      expect(() => loadConfig({ ...oidc, LEEWAY_OIDC_CLAIM: claim })).toThrow(/LEEWAY_OIDC_CLAIM/);
+    },
+  );
+});

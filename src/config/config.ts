@@ -41,8 +41,11 @@ export interface OidcConfig {
   issuer: string;
   clientId: string;
   clientSecret?: string;
-  /** The ID token claim matched to a user's externalRef. */
-  claim: 'sub' | 'email';
+  /**
+   * The claim matched to a user's externalRef: `sub` (default), `email` (verified addresses only) or
+   * another the provider issues, such as Entra ID's `oid`.
+   */
+  claim: string;
 }
 
 export const APP_CONFIG = Symbol('APP_CONFIG');
@@ -203,6 +206,9 @@ function publicUrl(env: Env): string | undefined {
   return url.href.replace(/\/$/, '');
 }
 
+/** A claim's name: what providers use (`sub`, `oid`, `preferred_username`, `urn:…:employee_id`), nothing that needs escaping. */
+const CLAIM_NAME = /^[A-Za-z_][A-Za-z0-9_.:-]{0,63}$/;
+
 function oidc(env: Env): OidcConfig | undefined {
   const issuer = env.LEEWAY_OIDC_ISSUER?.trim();
   const clientId = env.LEEWAY_OIDC_CLIENT_ID?.trim();
@@ -215,8 +221,11 @@ function oidc(env: Env): OidcConfig | undefined {
   }
   httpUrl('LEEWAY_OIDC_ISSUER', issuer);
   if (!clientId) throw new ConfigError('LEEWAY_OIDC_CLIENT_ID', 'is required with LEEWAY_OIDC_ISSUER');
-  if (claim !== 'sub' && claim !== 'email')
-    throw new ConfigError('LEEWAY_OIDC_CLAIM', `must be sub or email, got "${claim}"`);
+  if (!CLAIM_NAME.test(claim))
+    throw new ConfigError(
+      'LEEWAY_OIDC_CLAIM',
+      `must be a claim name (a letter or _, then letters, digits, _ . : -; at most 64), such as sub, email or oid; got "${claim}"`,
+    );
   return { issuer: issuer.replace(/\/$/, ''), clientId, clientSecret, claim };
 }
 

@@ -3,6 +3,7 @@ import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, 
 import { Allow, CurrentUser } from '../access/allow.decorator';
 import { IssuedTokenView, IssueTokenDto } from '../access/dto/user.dto';
 import { Principal } from '../access/principal';
+import { expiry } from '../access/token-expiry';
 import { ApiProblems } from '../common/openapi';
 import { uuidPipe } from '../common/uuid.pipe';
 import { ProvisioningTokensService } from './provisioning-tokens.service';
@@ -17,8 +18,8 @@ export class ProvisioningTokensController {
   @ApiOperation({ summary: 'Issue a provisioning token for an identity provider’s SCIM client (/scim/v2)' })
   @Allow('admin')
   @ApiCreatedResponse({ type: IssuedTokenView, description: 'The token, shown this once' })
-  async issue(@CurrentUser() me: Principal, @Body() dto: IssueTokenDto): Promise<IssuedTokenView> {
-    return { ...(await this.tokens.issue(me.id, dto.label ?? null)), expiresAt: null };
+  issue(@CurrentUser() me: Principal, @Body() dto: IssueTokenDto): Promise<IssuedTokenView> {
+    return this.tokens.issue(me.id, dto.label ?? null, expiry(dto.expiresAt));
   }
 
   @Get()
@@ -34,6 +35,7 @@ export class ProvisioningTokensController {
         createdAt: r.created_at.toISOString(),
         lastUsedAt: iso(r.last_used_at),
         revokedAt: iso(r.revoked_at),
+        expiresAt: iso(r.expires_at),
       })),
     };
   }

@@ -11,6 +11,7 @@ export interface ProvisioningTokenRow {
   label: string | null;
   created_at: Date;
   revoked_at: Date | null;
+  expires_at: Date | null;
   last_used_at: Date | null;
 }
 
@@ -23,11 +24,12 @@ export class ProvisioningTokensService {
     private readonly usage: TokenUsage,
   ) {}
 
-  /** The token's id, or null when it is unknown or revoked. */
+  /** The token's id, or null when it is unknown, revoked or expired. */
   async authenticate(token: string): Promise<string | null> {
     const hash = hashToken(token);
     const [row]: Array<{ id: string; token_hash: Buffer }> = await this.dataSource.query(
-      `SELECT id, token_hash FROM provisioning_tokens WHERE token_hash = $1 AND revoked_at IS NULL`,
+      `SELECT id, token_hash FROM provisioning_tokens
+        WHERE token_hash = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())`,
       [hash],
     );
     if (!row || !timingSafeEqual(row.token_hash, hash)) return null;
@@ -35,27 +37,32 @@ export class ProvisioningTokensService {
     return row.id;
   }
 
-  async issue(actorId: string, label: string | null): Promise<{ id: string; token: string }> {
+  async issue(
+    actorId: string,
+    label: string | null,
+    expiresAt: Date | null,
+  ): Promise<{ id: string; token: string; expiresAt: string | null }> {
     const token = newToken();
     return this.dataSource.transaction(async (m) => {
       const [row]: Array<{ id: string }> = await m.query(
-        `INSERT INTO provisioning_tokens (label, token_hash, created_by) VALUES ($1, $2, $3) RETURNING id`,
-        [label, hashToken(token), actorId],
+        `INSERT INTO provisioning_tokens (label, token_hash, created_by, expires_at) VALUES ($1, $2, $3, $4) RETURNING id`,
+        [label, hashToken(token), actorId, expiresAt],
       );
+      const at = expiresAt?.toISOString() ?? null;
       await this.audit.record(m, {
         actorId,
         action: 'provisioning_token.issued',
         subjectType: 'provisioning_token',
         subjectId: row.id,
-        details: { label },
+        details: { label, expiresAt: at },
       });
-      return { id: row.id, token };
+      return { id: row.id, token, expiresAt: at };
     });
   }
 
   async list(): Promise<ProvisioningTokenRow[]> {
     const rows: ProvisioningTokenRow[] = await this.dataSource.query(
-      `SELECT id, label, created_at, revoked_at, last_used_at FROM provisioning_tokens ORDER BY created_at DESC, id LIMIT 500`,
+      `SELECT id, label, created_at, revoked_at, expires_at, last_used_at FROM provisioning_tokens ORDER BY created_at DESC, id LIMIT 500`,
     );
     for (const row of rows) {
       const seen = this.usage.pendingFor('provisioning_tokens', row.id);

@@ -116,7 +116,7 @@ export class ScimController {
   @Post('Users')
   @ScimOperation('SCIM: provision a user (access: agent; an admin sets more in Leeway)', ...BODY_ERRORS, [
     409,
-    'userName or externalId taken',
+    'userName or externalId taken, or held by a Leeway user with more than agent access (never linked)',
   ])
   @ApiBody(scimBody('A User resource'))
   @ApiResponse({ status: 201, ...scimBody('The user') })
@@ -131,7 +131,7 @@ export class ScimController {
     'SCIM: replace a user (active: false deprovisions)',
     ...BODY_ERRORS,
     [404, 'No such user'],
-    [409, 'userName or externalId taken'],
+    [409, 'userName or externalId taken, or the user is the last active admin'],
   )
   @ApiBody(scimBody('A User resource'))
   @ApiResponse({ status: 200, ...scimBody('The user') })
@@ -149,7 +149,7 @@ export class ScimController {
     'SCIM: patch a user (active: false deprovisions)',
     ...BODY_ERRORS,
     [404, 'No such user'],
-    [409, 'userName or externalId taken'],
+    [409, 'userName or externalId taken, or the user is the last active admin'],
   )
   @ApiBody(scimBody('A PatchOp message'))
   @ApiResponse({ status: 200, ...scimBody('The user') })
@@ -164,7 +164,11 @@ export class ScimController {
 
   @Delete('Users/:id')
   @HttpCode(204)
-  @ScimOperation('SCIM: deprovision a user (deactivated; the ledger keeps its history)', [404, 'No such user'])
+  @ScimOperation(
+    'SCIM: deprovision a user (deactivated; the ledger keeps its history)',
+    [404, 'No such user'],
+    [409, 'The user is the last active admin'],
+  )
   @ApiResponse({ status: 204, description: 'Deprovisioned: every token, session and sign-in link ended' })
   async deleteUser(@Param('id', uuidPipe) id: string, @Req() req: ScimRequest): Promise<void> {
     await new SCIMMY.Resources.User(id).dispose(this.ctx(req));

@@ -2,7 +2,9 @@ import { Inject, Injectable } from '@nestjs/common';
 import SCIMMY from 'scimmy';
 import { changedRows } from '../database/changed-rows';
 import { DataSource, EntityManager } from 'typeorm';
+import { keepAnAdmin } from '../access/last-admin';
 import { TokensService } from '../access/tokens.service';
+import { DomainError } from '../common/domain-error';
 import { AuditService } from '../audit/audit.service';
 import { duplicateOf } from '../common/pg-errors';
 import { APP_CONFIG, AppConfig } from '../config/config';
@@ -108,34 +110,24 @@ export class ScimService {
     const via = { via: 'scim', provisioningTokenId: tokenId };
     const id = await this.write(async (m) => {
       if (resource.id) return this.updateUser(m, resource.id, next, via, 'update');
-      // The same person provisioned again after a delete, known by the provider's own immutable
-      // externalId (never by a reusable name), comes back as the same user with agent access only.
-      const [gone]: Array<{ id: string }> = externalId
-        ? await m.query(
-            `SELECT id FROM users WHERE scim_deleted_at IS NOT NULL AND scim_external_id = $1
-              ORDER BY scim_deleted_at DESC LIMIT 1 FOR UPDATE`,
-            [externalId],
-          )
-        : [];
-      if (gone) {
-        await m.query(`UPDATE users SET access = ARRAY['agent'], role_id = NULL, team_id = NULL WHERE id = $1`, [
-          gone.id,
-        ]);
-        return this.updateUser(m, gone.id, next, via, 'revive');
-      }
-      // A user made in Leeway with this reference is linked, unless they hold admin access: then an
-      // admin decides in Leeway, and the provider gets a conflict.
+      // A create is always a new person, even after a delete with the same externalId: providers
+      // reuse those (Entra ID's default is the mail alias), and a newcomer must never get a leaver's
+      // account and history. A user made in Leeway with this reference is linked only while they
+      // are an agent and nothing more: anyone holding more access, or an integration, is linked or
+      // changed by an admin in Leeway, and the provider gets a conflict.
       const [local]: Array<{ id: string; access: string[] }> = await m.query(
         `SELECT id, access FROM users WHERE external_ref = $1 AND scim_user_name IS NULL AND scim_deleted_at IS NULL
           FOR UPDATE`,
         [externalRef],
       );
       if (local) {
-        if (local.access.includes('admin'))
+        if (!agentOnly(local.access))
           throw scimError(
             409,
             'uniqueness',
-            'A Leeway admin has this reference: an admin links or changes it in Leeway',
+            local.access.includes('integration')
+              ? 'An integration has this reference: provisioning never links an integration'
+              : 'A Leeway user with more than agent access has this reference: an admin links or changes it in Leeway',
           );
         return this.updateUser(m, local.id, next, via, 'link');
       }
@@ -158,18 +150,17 @@ export class ScimService {
   }
 
   /**
-   * Applies what the provider says of a user SCIM manages ('update'), one it links ('link': made in
-   * Leeway, not yet provisioned) or one it provisions again ('revive': deleted earlier).
+   * Applies what the provider says of a user SCIM manages ('update') or one it links ('link': made
+   * in Leeway, not yet provisioned).
    */
   private async updateUser(
     m: EntityManager,
     id: string,
     wanted: Provisioned,
     via: Record<string, string>,
-    how: 'update' | 'link' | 'revive',
+    how: 'update' | 'link',
   ): Promise<string> {
-    const scope =
-      how === 'update' ? LINKED : how === 'link' ? 'u.scim_user_name IS NULL' : 'u.scim_deleted_at IS NOT NULL';
+    const scope = how === 'update' ? LINKED : 'u.scim_user_name IS NULL';
     const [before]: Array<{
       display_name: string;
       external_ref: string | null;
@@ -182,11 +173,17 @@ export class ScimService {
       [id],
     );
     if (!before) throw scimError(404, null, `Resource ${id} not found`);
-    // Who signs in as an admin is decided in Leeway: provisioning cannot repoint an admin.
-    if (before.access.includes('admin') && before.external_ref !== wanted.externalRef)
-      throw scimError(400, 'mutability', "An admin's reference is changed in Leeway, not by provisioning");
+    // Who signs in as a user with more than agent access is decided in Leeway: provisioning repoints
+    // agents only (else a provisioning token could hand an auditor's account to another identity).
+    if (!agentOnly(before.access) && before.external_ref !== wanted.externalRef)
+      throw scimError(
+        400,
+        'mutability',
+        'The reference of a user with more than agent access is changed in Leeway, not by provisioning',
+      );
     // A deactivation made in Leeway holds until an admin lifts it there.
     const next = before.deactivated_in_leeway ? { ...wanted, active: false } : wanted;
+    if (before.active && before.access.includes('admin') && !next.active) await keepAnAdmin(m, id);
     await m.query(
       `UPDATE users SET display_name = $2, external_ref = $3, active = $4, scim_user_name = $5, scim_external_id = $6,
                         scim_deleted_at = NULL, updated_at = now()
@@ -199,10 +196,16 @@ export class ScimService {
     if (before.external_ref !== next.externalRef)
       changes.externalRef = { from: before.external_ref, to: next.externalRef };
     if (before.active !== next.active) changes.active = { from: before.active, to: next.active };
-    const context = { ...(how === 'update' ? {} : { [how === 'link' ? 'linked' : 'provisionedAgain']: true }), ...via };
+    const context = { ...(how === 'link' ? { linked: true } : {}), ...via };
     const deprovisioned = before.active && !next.active;
     if (deprovisioned || Object.keys(changes).length > 0 || how !== 'update') {
-      const revoked = deprovisioned ? { revoked: await this.tokens.revokeEverything(m, id) } : {};
+      // Sessions were started as one identity: they end when the user becomes another's. API
+      // tokens belong to programs and stay.
+      const revoked = deprovisioned
+        ? { revoked: await this.tokens.revokeEverything(m, id) }
+        : changes.externalRef
+          ? { revoked: { sessions: await this.tokens.endSessions(m, id) } }
+          : {};
       await this.audit.record(m, {
         actorId: null,
         action: deprovisioned ? 'user.deprovisioned' : 'user.changed',
@@ -216,16 +219,17 @@ export class ScimService {
 
   /**
    * DELETE: deactivated, every way in ended, no longer listed by SCIM; the ledger keeps its history.
-   * Its names are freed (a reused address is a new person); the provider's immutable id stays, so the
-   * same person provisioned again is recognised.
+   * Its names are freed: whoever is provisioned with them later, even with the same externalId, is a
+   * new user.
    */
   async userGone(id: string, tokenId: string): Promise<void> {
-    await this.tokens.committed(async (m) => {
-      const [row]: Array<{ active: boolean; external_ref: string | null }> = await m.query(
-        `SELECT active, external_ref FROM users u WHERE id = $1 AND ${LINKED} FOR UPDATE`,
+    await this.write(async (m) => {
+      const [row]: Array<{ active: boolean; access: string[]; external_ref: string | null }> = await m.query(
+        `SELECT active, access, external_ref FROM users u WHERE id = $1 AND ${LINKED} FOR UPDATE`,
         [id],
       );
       if (!row) throw scimError(404, null, `Resource ${id} not found`);
+      if (row.active && row.access.includes('admin')) await keepAnAdmin(m, id);
       await m.query(
         `UPDATE users SET active = false, scim_deleted_at = now(), external_ref = NULL, scim_user_name = NULL,
                           updated_at = now()
@@ -367,6 +371,8 @@ export class ScimService {
     try {
       return await this.tokens.committed(work);
     } catch (error) {
+      // The last active admin stays (see keepAnAdmin).
+      if (error instanceof DomainError && error.code === 'CONFLICT') throw scimError(409, null, error.message);
       const constraint = duplicateOf(error);
       if (constraint === 'users_external_ref_uq' || constraint === 'users_scim_user_name_uq')
         throw scimError(409, 'uniqueness', 'A user with this userName or externalId exists already');
@@ -378,6 +384,9 @@ export class ScimService {
     }
   }
 }
+
+/** Provisioning links and repoints agents only: never anyone holding more access, nor an integration. */
+const agentOnly = (access: readonly string[]) => access.length === 1 && access[0] === 'agent';
 
 function scimUser(r: UserRow): Json {
   const userName = r.scim_user_name ?? r.external_ref ?? r.id;

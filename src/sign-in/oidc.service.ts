@@ -21,6 +21,9 @@ export interface Refusal {
   vars: Record<string, string | number>;
   /** Whether the page says to go back and sign in again (the attempt itself failed). */
   startOver: boolean;
+  /** The user it concerns, when known, and what the audit log keeps beyond the reason (claim, error). */
+  userId?: string;
+  record?: Record<string, unknown>;
 }
 
 export type SignInOutcome = { ok: true; redirect: string } | Refusal;
@@ -62,14 +65,17 @@ export class OidcService {
       const { issuer, clientId, clientSecret } = this.settings;
       const url = new URL(issuer);
       this.discovered = client
-        .discovery(
-          url,
-          clientId,
-          clientSecret,
-          clientSecret ? client.ClientSecretPost(clientSecret) : client.None(),
+        .discovery(url, clientId, clientSecret, clientSecret ? client.ClientSecretPost(clientSecret) : client.None(), {
+          // The ID token's signature is checked against the provider's published keys, although
+          // it comes straight from the token endpoint (where OpenID Connect lets TLS stand in):
+          // a wrong key or `alg: none` is refused whatever carried the answer.
           // http:// is accepted for localhost only (the configuration refuses it elsewhere).
-          url.protocol === 'http:' ? { execute: [client.allowInsecureRequests], timeout: 10 } : { timeout: 10 },
-        )
+          execute: [
+            client.enableNonRepudiationChecks,
+            ...(url.protocol === 'http:' ? [client.allowInsecureRequests] : []),
+          ],
+          timeout: 10,
+        })
         .catch((error: unknown) => {
           this.discovered = undefined;
           throw error;
@@ -110,8 +116,36 @@ export class OidcService {
     return { location: location.href, browser };
   }
 
-  /** The provider sent the browser back: check everything, then start a session or refuse. */
-  async callback(query: string, browser: string | undefined, userAgent: string | undefined): Promise<SignInOutcome> {
+  /**
+   * The provider sent the browser back: check everything, then start a session or refuse. Every
+   * refusal but an unreachable provider goes to the audit log in its own statement, after anything
+   * the refusal rolled back; `record: false` (a client already past the failed sign-in limit)
+   * skips that.
+   */
+  async callback(
+    query: string,
+    browser: string | undefined,
+    userAgent: string | undefined,
+    opts: { record: boolean } = { record: true },
+  ): Promise<SignInOutcome> {
+    const outcome = await this.complete(query, browser, userAgent);
+    if (!outcome.ok && outcome.reason !== 'unreachable' && opts.record) {
+      await this.audit.record(this.dataSource.manager, {
+        actorId: outcome.userId ?? null,
+        action: 'sign_in.refused',
+        subjectType: 'user',
+        subjectId: outcome.userId ?? null,
+        details: { ...outcome.record, via: 'oidc', reason: outcome.reason },
+      });
+    }
+    return outcome;
+  }
+
+  private async complete(
+    query: string,
+    browser: string | undefined,
+    userAgent: string | undefined,
+  ): Promise<SignInOutcome> {
     const params = new URLSearchParams(query);
     const state = params.get('state');
     if (!state) return again('incomplete');
@@ -134,7 +168,8 @@ export class OidcService {
     const error = params.get('error');
     if (error) {
       const description = params.get('error_description');
-      return again('providerRefused', { answer: `${error}${description ? ` (${description})` : ''}` });
+      const answer = `${error}${description ? ` (${description})` : ''}`;
+      return { ...again('providerRefused', { answer }), record: { answer: answer.slice(0, 300) } };
     }
 
     let claims: Record<string, unknown>;
@@ -157,7 +192,7 @@ export class OidcService {
       const message = (error as Error).message;
       this.log.warn(`sign-in answer refused: ${message}`);
       if (error instanceof TypeError || /fetch failed|timed? ?out|ECONNREFUSED/i.test(message)) return unreachable();
-      return again('unverifiable');
+      return { ...again('unverifiable'), record: { error: message.slice(0, 300) } };
     }
     return this.signIn(claims, attempt.return_to, userAgent);
   }
@@ -170,12 +205,12 @@ export class OidcService {
     const { claim } = this.settings;
     const value = claims[claim];
     if (typeof value !== 'string' || value === '') {
-      return refuse('noClaim', { claim });
+      return { ...refuse('noClaim', { claim }), record: { claim, sub: claims.sub } };
     }
     // Only an address the provider vouches for: some providers let people set their own (Entra ID's
     // `email` is one, and never says it is verified), which would let anyone claim anyone's account.
     if (claim === 'email' && claims.email_verified !== true) {
-      return refuse('unverifiedEmail');
+      return { ...refuse('unverifiedEmail'), record: { email: value } };
     }
     return this.dataSource.transaction(async (m) => {
       const users: Array<{ id: string; active: boolean }> = await m.query(
@@ -187,17 +222,14 @@ export class OidcService {
       );
       // Integrations are programs and never sign in: to a person's identity provider they do not exist.
       // Two users whose references differ only in case: nobody is picked at random.
-      if (users.length > 1) return refuse('ambiguous', { value });
+      if (users.length > 1) return { ...refuse('ambiguous', { value }), record: { [claim]: value } };
       const user = users[0];
       if (!user || !user.active) {
-        await this.audit.record(m, {
-          actorId: user?.id ?? null,
-          action: 'sign_in.refused',
-          subjectType: 'user',
-          subjectId: user?.id ?? null,
-          details: { via: 'oidc', reason: user ? 'deactivated' : 'unknown', [claim]: value },
-        });
-        return refuse(user ? 'deactivated' : 'unknown', { value });
+        return {
+          ...refuse(user ? 'deactivated' : 'unknown', { value }),
+          userId: user?.id,
+          record: { [claim]: value },
+        };
       }
       const session = await this.tokens.startSession(m, user.id, 'oidc', this.config.sessionHours, userAgent);
       return { ok: true as const, redirect: `${returnTo}#session=${session.token}` };

@@ -88,47 +88,68 @@ export class SignInLinksService {
     return { id: row.id, url: this.site.to(`${SIGN_IN_PATH}#link=${secret}`), expiresAt: row.expires_at.toISOString() };
   }
 
-  /** Trades a link for a session, once. */
-  async redeem(secret: string, userAgent: string | undefined): Promise<RedeemedLink> {
-    return this.dataSource.transaction(async (m) => {
-      const [link]: Array<{ id: string; user_id: string | null; used: boolean; expired: boolean }> = await m.query(
-        `SELECT id, user_id, used_at IS NOT NULL AS used, expires_at <= now() AS expired
-           FROM sign_in_links WHERE token_hash = $1 FOR UPDATE`,
-        [hashToken(secret)],
+  /**
+   * Trades a link for a session, once. A refusal rolls the transaction back and is then written to
+   * the audit log on its own (with the link and its user when known); `record: false` (a client past
+   * the failed sign-in limit) skips that, so guessing cannot fill the log.
+   */
+  async redeem(
+    secret: string,
+    userAgent: string | undefined,
+    opts: { record: boolean } = { record: true },
+  ): Promise<RedeemedLink> {
+    try {
+      return await this.dataSource.transaction((m) => this.trade(m, secret, userAgent));
+    } catch (error) {
+      if (error instanceof LinkRefused && opts.record)
+        await this.audit.record(this.dataSource.manager, {
+          actorId: error.userId,
+          action: 'sign_in.refused',
+          subjectType: 'user',
+          subjectId: error.userId,
+          details: { via: 'link', reason: error.reason, linkId: error.linkId },
+        });
+      throw error;
+    }
+  }
+
+  private async trade(m: EntityManager, secret: string, userAgent: string | undefined): Promise<RedeemedLink> {
+    const [link]: Array<{ id: string; user_id: string | null; used: boolean; expired: boolean }> = await m.query(
+      `SELECT id, user_id, used_at IS NOT NULL AS used, expires_at <= now() AS expired
+         FROM sign_in_links WHERE token_hash = $1 FOR UPDATE`,
+      [hashToken(secret)],
+    );
+    if (!link) throw new LinkRefused('unknown', 'This sign-in link is not valid. Ask an admin for a new one.');
+    const refused = (reason: string, detail: string, userId = link.user_id) =>
+      new LinkRefused(reason, detail, link.id, userId);
+    if (link.used)
+      throw refused('used', 'This sign-in link was used already; each works once. Ask an admin for a new one.');
+    if (link.expired)
+      throw refused(
+        'expired',
+        `This sign-in link has expired (they last ${LINK_HOURS} hours). Ask an admin for a new one.`,
       );
-      if (!link)
-        throw new DomainError('UNAUTHENTICATED', 'This sign-in link is not valid. Ask an admin for a new one.');
-      if (link.used)
-        throw new DomainError(
-          'UNAUTHENTICATED',
-          'This sign-in link was used already; each works once. Ask an admin for a new one.',
-        );
-      if (link.expired)
-        throw new DomainError(
-          'UNAUTHENTICATED',
-          `This sign-in link has expired (they last ${LINK_HOURS} hours). Ask an admin for a new one.`,
-        );
-      const userId = link.user_id ?? (await this.createFirstAdmin(m, link.id));
-      const users: Array<{ active: boolean; program: boolean }> = await m.query(
-        `SELECT active, 'integration' = ANY (access) AS program FROM users WHERE id = $1`,
-        [userId],
-      );
-      if (!users[0]?.active)
-        throw new DomainError('UNAUTHENTICATED', 'This sign-in link belongs to a deactivated user.');
-      if (users[0].program)
-        throw new DomainError('UNAUTHENTICATED', 'This sign-in link belongs to an integration, which cannot sign in.');
-      const session = await this.tokens.startSession(m, userId, 'link', this.config.sessionHours, userAgent);
-      await m.query(`UPDATE sign_in_links SET used_at = now(), session_id = $2 WHERE id = $1`, [link.id, session.id]);
-      return { token: session.token, sessionId: session.id, expiresAt: session.expiresAt, userId };
-    });
+    const userId = link.user_id ?? (await this.createFirstAdmin(m, link.id));
+    const users: Array<{ active: boolean; program: boolean }> = await m.query(
+      `SELECT active, 'integration' = ANY (access) AS program FROM users WHERE id = $1`,
+      [userId],
+    );
+    if (!users[0]?.active) throw refused('deactivated', 'This sign-in link belongs to a deactivated user.');
+    if (users[0].program)
+      throw refused('integration', 'This sign-in link belongs to an integration, which cannot sign in.');
+    const session = await this.tokens.startSession(m, userId, 'link', this.config.sessionHours, userAgent, link.id);
+    await m.query(`UPDATE sign_in_links SET used_at = now(), session_id = $2 WHERE id = $1`, [link.id, session.id]);
+    return { token: session.token, sessionId: session.id, expiresAt: session.expiresAt, userId };
   }
 
   private async createFirstAdmin(m: EntityManager, linkId: string): Promise<string> {
     await m.query(`SELECT pg_advisory_xact_lock(hashtext('leeway.bootstrap'))`);
     if (await adminExists(m))
-      throw new DomainError(
-        'UNAUTHENTICATED',
+      throw new LinkRefused(
+        'firstAdminTaken',
         'An admin exists already, so this first-admin link no longer works. Ask them for a sign-in link.',
+        linkId,
+        null,
       );
     const [user]: Array<{ id: string }> = await m.query(
       `INSERT INTO users (display_name, access) VALUES ('Admin', ARRAY['admin']) RETURNING id`,
@@ -146,6 +167,18 @@ export class SignInLinksService {
       details: { displayName: 'Admin', access: ['admin'], via: 'first-admin sign-in link', linkId },
     });
     return user.id;
+  }
+}
+
+/** A link that does not sign anyone in; what the audit log keeps of the refusal travels with it. */
+class LinkRefused extends DomainError {
+  constructor(
+    readonly reason: string,
+    detail: string,
+    readonly linkId: string | null = null,
+    readonly userId: string | null = null,
+  ) {
+    super('UNAUTHENTICATED', detail);
   }
 }
 

@@ -78,10 +78,14 @@ export class SignInController {
         'Sign-in through an identity provider is not configured here (LEEWAY_OIDC_ISSUER).',
       );
     const query = request.url.includes('?') ? request.url.slice(request.url.indexOf('?') + 1) : '';
+    const client = request.ip ?? 'unknown';
+    // A client past the failed sign-in limit (its unknown tokens and links) is still answered, but
+    // its refusals are not written to the audit log: made-up answers cost nothing to send.
     const outcome = await this.oidc.callback(
       query,
       readCookie(request.headers.cookie, BROWSER_COOKIE),
       userAgent(request),
+      { record: !this.limiter.isBlocked(client) },
     );
     reply.header('set-cookie', this.cookie(request, '', 0)).header('cache-control', 'no-store');
     if (outcome.ok) return void reply.redirect(this.site.to(outcome.redirect), 303);
@@ -100,7 +104,7 @@ export class SignInController {
   ) {
     const client = request.ip ?? 'unknown';
     try {
-      return await this.links.redeem(dto.link, userAgent(request));
+      return await this.links.redeem(dto.link, userAgent(request), { record: !this.limiter.isBlocked(client) });
     } catch (error) {
       if (!(error instanceof DomainError) || error.code !== 'UNAUTHENTICATED') throw error;
       // Only failures count, as for tokens: a valid link always works.

@@ -1,8 +1,13 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 
+/** How the provider forges the next ID token it issues (see oidc-provider.mjs); `resign` changes nothing. */
+export type Forgery = 'resign' | 'iss' | 'aud' | 'nonce' | 'exp' | 'foreignKey' | 'none';
+
 export interface OidcProvider {
   issuer: string;
+  /** The next token response carries an ID token forged this way. */
+  forgeNextIdToken(how: Forgery): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -33,6 +38,10 @@ export async function startOidcProvider(opts: {
   });
   return {
     issuer,
+    forgeNextIdToken: async (how) => {
+      const res = await fetch(`${issuer}/__test/tamper?mode=${how}`);
+      if (res.status !== 200) throw new Error(`the provider refused to forge (${res.status}): ${await res.text()}`);
+    },
     stop: () =>
       new Promise<void>((resolve) => {
         if (child.exitCode !== null) return resolve();

@@ -7,6 +7,7 @@ export class ProvisioningTokenView {
   @ApiInstant() createdAt!: string;
   @ApiInstant({ nullable: true, description: 'Up to a minute behind; null if never used' }) lastUsedAt!: string | null;
   @ApiInstant({ nullable: true }) revokedAt!: string | null;
+  @ApiInstant({ nullable: true, description: 'When it stops working; null for never' }) expiresAt!: string | null;
 }
 
 export class ProvisioningTokenListView {
