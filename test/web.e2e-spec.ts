@@ -1,5 +1,5 @@
 import AxeBuilder from '@axe-core/playwright';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import {
@@ -304,6 +304,12 @@ describe('agent, in a 360 px helpdesk sidebar', () => {
     await seeText(polish.page.locator('nav'), 'Przyznaj rekompensatę');
     await seeText(polish.page.locator('.available'), /W ramach Twojej swobody przy tej rekompensacie: \d+,\d{2}\s€/);
     await accessible(polish.page, 'agent (pl)');
+    // The service's refusal in the reader's words, with the service's own detail after it.
+    await polish.page.locator('#amount').fill('10 000 000 000,01');
+    await seeText(polish.page.locator('#amount-hint'), /Odczytano jako 10\s000\s000\s000,01\s€/);
+    await polish.page.getByRole('button', { name: 'Przyznaj', exact: true }).click();
+    await seeText(polish.page.getByRole('alert'), 'Nie przyjęto: Kwota. (');
+    expect(await t.query(`SELECT 1 FROM credits WHERE case_ref = 'CASE-PL'`)).toHaveLength(0);
     await polish.page.getByLabel('Język').selectOption('vi');
     await seeText(polish.page.locator('nav'), 'Tặng khoản thiện chí');
     await shot(polish.page, 'agent-vi');
@@ -352,6 +358,16 @@ describe('finance', () => {
     await page.getByRole('button', { name: 'Download CSV' }).click();
     const file = await download;
     expect(file.suggestedFilename()).toMatch(/^spend-\d{4}-\d{2}-\d{4}-\d{2}\.csv$/);
+    // The file holds what the screen shows: its rows, then the notShown line and the total.
+    const lines = readFileSync((await file.path())!, 'utf8')
+      .trim()
+      .split(/\r?\n/);
+    expect(lines[0].split(',')[0]).toBe('line');
+    expect(lines.filter((l) => l.startsWith('row,')).length).toBeGreaterThan(0);
+    expect(lines.some((l) => l.startsWith('not_shown,'))).toBe(true);
+    const total = lines.find((l) => l.startsWith('total,'))!.split(',');
+    // 5 agents × (12.00 + 20.00 + 31.00) EUR, the month released in beforeAll.
+    expect(total.slice(9, 13)).toEqual(['EUR', '15', '0', '31500']);
     await page.getByLabel('Group by').selectOption('channel');
     await page.getByLabel('Period').selectOption('quarter');
     await page.getByRole('button', { name: 'Show' }).click();
@@ -381,7 +397,13 @@ describe('auditor', () => {
     await page.getByLabel('Agent (id or reference)').fill('sam.rivera@example.com');
     await page.getByLabel('From').fill(today);
     await page.getByLabel('To').fill(today);
+    const answered = page.waitForResponse((r) => r.url().includes('agentRef=') && r.status() === 200);
     await page.getByRole('button', { name: 'Search' }).click();
+    const url = new URL((await answered).url());
+    // Whole local days: from this day's midnight to the next, as instants.
+    expect(new Date(url.searchParams.get('to')!).getTime() - new Date(url.searchParams.get('from')!).getTime()).toBe(
+      24 * 3_600_000,
+    );
     await seeText(page.locator('table'), 'CASE-4711');
     const [byRef] = await t.query<{ details: { filters: Record<string, unknown> } }>(
       `SELECT details FROM audit_events WHERE actor_id = $1 AND action = 'credit.read' ORDER BY id DESC LIMIT 1`,
@@ -447,6 +469,7 @@ describe('every screen', () => {
     await page.getByRole('link', { name: 'My sessions' }).click();
     await seeText(page.locator('main'), 'this one');
     await accessible(page, 'sessions');
+    await shot(page, 'sessions');
     await page.getByRole('button', { name: 'Sign out' }).click();
     await seeText(page.locator('#status'), 'You are not signed in.');
     expect((await t.as(session.token).get('/v1/me')).status).toBe(401);
@@ -454,5 +477,6 @@ describe('every screen', () => {
     await page.goto(`${base}/sign-in`);
     await seeText(page.locator('main'), 'Ask a Leeway admin for a sign-in link.');
     await accessible(page, 'sign-in');
+    await shot(page, 'sign-in');
   });
 });

@@ -2,6 +2,8 @@ import type { ComponentChildren } from 'preact';
 import { useRef, useState } from 'preact/hooks';
 import { ApiError, NetworkError } from '../api/client';
 import { useApp } from './context';
+import type { MessageKey } from './i18n-en';
+import type { Translate } from './i18n';
 
 export function Section(props: { title: string; children: ComponentChildren; id?: string }) {
   const id = props.id ?? `s-${props.title.toLowerCase().replace(/\W+/g, '-')}`;
@@ -13,15 +15,55 @@ export function Section(props: { title: string; children: ComponentChildren; id?
   );
 }
 
-/** An error in words a person can act on; the API's own detail when it has one. */
+/** The reader's words for a problem the API names (its type's last segment), else for its status. */
+const PROBLEM_KEYS: Record<string, MessageKey> = {
+  'already-reversed': 'problem.alreadyReversed',
+  'reversal-window-closed': 'problem.windowClosed',
+  'idempotency-key-in-flight': 'agent.unconfirmed',
+  'rate-limited': 'problem.rateLimited',
+};
+const FIELD_KEYS: Record<string, MessageKey> = {
+  amount: 'agent.amount',
+  currency: 'agent.currency',
+  kind: 'agent.kind',
+  reasonCode: 'agent.reason',
+  caseRef: 'agent.caseRef',
+  customerRef: 'agent.customerRef',
+  channel: 'agent.channel',
+  note: 'agent.note',
+  reason: 'agent.reverseReason',
+  displayName: 'admin.displayName',
+  externalRef: 'admin.externalRef',
+};
+
+function problemText(error: ApiError, t: Translate): string {
+  const slug = error.type.split('/').pop() ?? '';
+  if (PROBLEM_KEYS[slug]) return t(PROBLEM_KEYS[slug]);
+  if (error.status === 400 || error.status === 422) {
+    const fields = [...new Set(error.fields.map((f) => (FIELD_KEYS[f.field] ? t(FIELD_KEYS[f.field]) : f.field)))];
+    return fields.length > 0 ? t('problem.fields', { fields: fields.join(', ') }) : t('problem.invalid');
+  }
+  if (error.status === 403) return t('problem.forbidden');
+  if (error.status === 404) return t('problem.notFound');
+  if (error.status === 409) return t('problem.conflict');
+  if (error.status >= 500) return t('problem.unavailable');
+  return t('problem.invalid');
+}
+
+/**
+ * An error in words a person can act on: in English the API's own detail, which is the most
+ * precise; in another language the reader's words first, then the API's detail as it came.
+ */
 export function ErrorNote(props: { error: unknown }) {
-  const { t } = useApp();
+  const { t, language } = useApp();
   if (!props.error) return null;
   const text =
     props.error instanceof NetworkError
       ? t('app.networkError')
       : props.error instanceof ApiError
-        ? props.error.detail
+        ? language === 'en'
+          ? props.error.detail
+          : `${problemText(props.error, t)} (${props.error.detail})`
         : t('app.error', { detail: String((props.error as Error).message ?? props.error) });
   return (
     <p role="alert" class="error">

@@ -76,6 +76,7 @@ export function AgentScreen() {
   const [note, setNote] = useState('');
   const [amountText, setAmountText] = useState('');
   const [amountError, setAmountError] = useState<string | null>(null);
+  const [caseError, setCaseError] = useState<string | null>(null);
   const [headroom, setHeadroom] = useState<Headroom | null>(null);
   const [answer, setAnswer] = useState<Logged | null>(null);
   const [attempt, setAttempt] = useState<Attempt | null>(pending.load);
@@ -166,6 +167,12 @@ export function AgentScreen() {
       return;
     }
     setAmountError(null);
+    if (!caseRef.trim()) {
+      setCaseError(t('agent.caseRequired'));
+      document.getElementById('case-ref')?.focus();
+      return;
+    }
+    setCaseError(null);
     const next: Attempt = {
       key: crypto.randomUUID(),
       body: {
@@ -243,12 +250,20 @@ export function AgentScreen() {
           <label>
             {t('agent.caseRef')}
             <input
+              id="case-ref"
               required
               value={caseRef}
+              aria-invalid={caseError ? 'true' : undefined}
+              aria-describedby={caseError ? 'case-error' : undefined}
               onInput={(e) => setCaseRef((e.target as HTMLInputElement).value)}
               onBlur={loadHeadroom}
             />
           </label>
+          {caseError && (
+            <p id="case-error" class="error" role="alert">
+              {caseError}
+            </p>
+          )}
           <label>
             {t('agent.customerRef')}
             <input value={customerRef} onInput={(e) => setCustomerRef((e.target as HTMLInputElement).value)} />
@@ -332,9 +347,11 @@ function HeadroomView(props: { headroom: Headroom; money: (v: number | bigint) =
             <div>
               <dt>{t(`agent.limit.${key}`)}</dt>
               <dd>
-                {limit === null || limit === undefined || remaining === null
+                {limit === null || limit === undefined
                   ? t('agent.limit.noLimit')
-                  : t('agent.limit.remaining', { remaining: props.money(remaining), limit: props.money(limit) })}
+                  : remaining === null
+                    ? t('agent.limit.perCaseUntilKnown', { limit: props.money(limit) })
+                    : t('agent.limit.remaining', { remaining: props.money(remaining), limit: props.money(limit) })}
               </dd>
             </div>
           );
