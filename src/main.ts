@@ -92,21 +92,25 @@ async function main(): Promise<void> {
     const base = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
     const site = app.get(SiteUrl);
     site.listeningOn(base);
-    // With no admin and no bootstrap token, a one-time link makes its holder the first admin (as
-    // Jupyter prints its token URL): whoever can read this process's output may administer it.
+    // On first start (nobody has ever held admin access) with no bootstrap token, a one-time link
+    // makes its holder the first admin (as Jupyter prints its token URL): whoever can read this
+    // process's output may administer it, so it is never printed again once an admin has existed.
     const firstAdmin = adminExists ? null : await app.get(SignInLinksService).issueFirstAdmin();
+    const activeAdmin = adminExists || (!firstAdmin && (await tokens.adminExists()));
     const admin = bootstrapped
       ? ' An admin "bootstrap" was created from LEEWAY_BOOTSTRAP_TOKEN.'
       : firstAdmin
         ? ` No admin exists yet: open ${firstAdmin.url} within 24 hours to become the first admin (it works once).`
-        : '';
+        : activeAdmin
+          ? ''
+          : ' No active admin exists, and one did before, so no first-admin link is offered: set LEEWAY_BOOTSTRAP_TOKEN to create an admin.';
     logger.info(
       {
         url: base,
         docs: `${base}/docs`,
         database: embedded ? (embedded.shared ? 'embedded, shared' : 'embedded') : 'external',
         migrationsApplied: ran.length,
-        adminExists: adminExists || !firstAdmin,
+        adminExists: activeAdmin,
       },
       `Leeway listening on ${base} (API docs at ${base}/docs).${admin}`,
     );

@@ -182,7 +182,7 @@ describe('Entra ID’s sequence', () => {
     expect((await t.query<{ n: number }>(`SELECT count(*)::int AS n FROM users`))[0].n).toBe(n);
   });
 
-  it('patches with capitalised operations and filtered paths', async () => {
+  it('patches with capitalised operations', async () => {
     const res = await scim('PATCH', `/Users/${id}`, {
       schemas: [PATCH],
       Operations: [
@@ -194,6 +194,85 @@ describe('Entra ID’s sequence', () => {
     expect(res.status).toBe(200);
     expect(res.body.displayName).toBe('Ada King');
     expect((await userRow(id)).display_name).toBe('Ada King');
+  });
+
+  // Microsoft's SCIM validator bodies for the default attribute mappings (externalId ← mailNickname,
+  // emails[type eq "work"].value ← mail, manager as a bare id), each with what it must change.
+  it('takes the default mapping’s work-email patch: 200, and the reference stays', async () => {
+    const before = await userRow(id);
+    const res = await scim('PATCH', `/Users/${id}`, {
+      schemas: [PATCH],
+      Operations: [
+        { op: 'Replace', path: 'emails[type eq "work"].value', value: 'ada.king@contoso.com' },
+        { op: 'Replace', path: 'name.familyName', value: 'King' },
+      ],
+    });
+    expect(res.status).toBe(200);
+    // Leeway keeps no address apart from userName: the reference people sign in by does not move.
+    expect(await userRow(id)).toEqual(before);
+  });
+
+  it('takes the default mapping’s pathless Add, keyed by paths: 200, and the display name changes', async () => {
+    const res = await scim('PATCH', `/Users/${id}`, {
+      schemas: [PATCH],
+      Operations: [
+        {
+          op: 'Add',
+          value: {
+            displayName: 'Ada K. King',
+            'emails[type eq "work"].value': 'ada.king@contoso.com',
+            'name.givenName': 'Ada',
+            [`${ENTERPRISE}:department`]: 'Retention',
+          },
+        },
+      ],
+    });
+    expect(res.status).toBe(200);
+    expect(res.body.displayName).toBe('Ada K. King');
+    expect((await userRow(id)).display_name).toBe('Ada K. King');
+  });
+
+  it('takes a manager given as a bare id string: 200, and nothing else changes', async () => {
+    const manager = (await scim('POST', '/Users', { schemas: [USER], userName: `boss-${randomUUID()}@contoso.com` }))
+      .body.id;
+    const before = await userRow(id);
+    for (const op of ['Add', 'Replace']) {
+      const res = await scim('PATCH', `/Users/${id}`, {
+        schemas: [PATCH],
+        Operations: [{ op, path: `${ENTERPRISE}:manager`, value: manager }],
+      });
+      expect({ op, status: res.status }).toEqual({ op, status: 200 });
+    }
+    expect(await userRow(id)).toEqual(before);
+  });
+
+  it('takes an externalId change (the mail alias): 200, stored, and the userName reference stays', async () => {
+    const alias = `aking-${randomUUID().slice(0, 6)}`;
+    const res = await scim('PATCH', `/Users/${id}`, {
+      schemas: [PATCH],
+      Operations: [{ op: 'Replace', path: 'externalId', value: alias }],
+    });
+    expect(res.status).toBe(200);
+    expect(res.body.externalId).toBe(alias);
+    expect(await userRow(id)).toMatchObject({ scim_external_id: alias, external_ref: userName, active: true });
+    const found = await scim('GET', `/Users${filter(`externalId eq "${alias}"`)}`);
+    expect(found.body.Resources.map((r: { id: string }) => r.id)).toEqual([id]);
+  });
+
+  it('takes active as the string "False" in a pathless Replace: 200, and the user is deactivated', async () => {
+    const res = await scim('PATCH', `/Users/${id}`, {
+      schemas: [PATCH],
+      Operations: [{ op: 'Replace', value: { active: 'False' } }],
+    });
+    expect(res.status).toBe(200);
+    expect(res.body.active).toBe(false);
+    expect((await userRow(id)).active).toBe(false);
+    const back = await scim('PATCH', `/Users/${id}`, {
+      schemas: [PATCH],
+      Operations: [{ op: 'Replace', path: 'active', value: 'True' }],
+    });
+    expect(back.status).toBe(200);
+    expect((await userRow(id)).active).toBe(true);
   });
 
   it('disables the user ("False", as Entra sends it): every session, token and link ends at once', async () => {
@@ -215,7 +294,7 @@ describe('Entra ID’s sequence', () => {
     });
     expect(redeemed.status).toBe(401);
     const [audit] = await t.query<{ details: Record<string, unknown> }>(
-      `SELECT details FROM audit_events WHERE action = 'user.deprovisioned' AND subject_id = $1`,
+      `SELECT details FROM audit_events WHERE action = 'user.deprovisioned' AND subject_id = $1 ORDER BY id DESC LIMIT 1`,
       [id],
     );
     expect(audit.details).toMatchObject({ via: 'scim', revoked: { tokens: 2, links: 1 } });
@@ -582,5 +661,113 @@ describe('bad requests', () => {
     expect(notJson.statusCode).toBe(400);
     expect(JSON.parse(notJson.body)).toMatchObject({ schemas: [ERROR], status: '400', scimType: 'invalidSyntax' });
     expect(await t.tableDigests(['audit_events', 'provisioning_tokens'])).toEqual(before);
+  });
+});
+
+describe('lookups among many users', () => {
+  const USERS_READ = /FROM users u LEFT JOIN teams t/;
+
+  beforeAll(async () => {
+    // Seeded straight into the database, a millisecond apart so that their order is known.
+    await t.query(
+      `INSERT INTO users (display_name, access, external_ref, scim_user_name, scim_external_id, created_at)
+       SELECT CASE WHEN i % 1000 = 0 THEN 'Same Name' ELSE 'Bulk ' || i END, ARRAY['agent'],
+              'bulk-' || i || '@example.com', 'bulk-' || i || '@example.com', 'ext-' || i,
+              now() + i * interval '1 millisecond'
+         FROM generate_series(1, 5000) AS i`,
+    );
+  });
+
+  /** Runs a SCIM call and answers what it asked the database for users, with what each read returned. */
+  async function watched(path: string) {
+    const spy = jest.spyOn(t.dataSource, 'query');
+    try {
+      const res = await scim('GET', path);
+      const reads = await Promise.all(
+        spy.mock.calls.flatMap(([sql, params], i) =>
+          USERS_READ.test(sql)
+            ? [
+                Promise.resolve(spy.mock.results[i].value).then((rows: unknown[]) => ({
+                  sql,
+                  params,
+                  rows: rows.length,
+                })),
+              ]
+            : [],
+        ),
+      );
+      return { res, reads };
+    } finally {
+      spy.mockRestore();
+    }
+  }
+
+  it('find one user by userName with a WHERE clause, reading that row and no other', async () => {
+    const { res, reads } = await watched(`/Users${filter('userName eq "bulk-4321@example.com"')}`);
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ schemas: [LIST], totalResults: 1, startIndex: 1 });
+    expect(res.body.Resources.map((r: { externalId: string }) => r.externalId)).toEqual(['ext-4321']);
+    expect(reads).toHaveLength(1);
+    expect(reads[0].sql).toMatch(/AND \(u\.scim_user_name = \$1\) ORDER BY u\.created_at, u\.id OFFSET \$2 LIMIT \$3$/);
+    expect(reads[0].params).toEqual(['bulk-4321@example.com', 0, 20]);
+    expect(reads[0].rows).toBe(1);
+  });
+
+  it('find by externalId, by id, and by an and of them the same way', async () => {
+    const byExternalId = await watched(`/Users${filter('externalId eq "ext-17"')}`);
+    expect(byExternalId.res.body.Resources.map((r: { userName: string }) => r.userName)).toEqual([
+      'bulk-17@example.com',
+    ]);
+    expect(byExternalId.reads.map((r) => r.rows)).toEqual([1]);
+    const id = byExternalId.res.body.Resources[0].id as string;
+    const both = await watched(`/Users${filter(`id eq "${id}" and userName eq "bulk-17@example.com"`)}`);
+    expect(both.res.body.totalResults).toBe(1);
+    expect(both.reads).toHaveLength(1);
+    expect(both.reads[0].sql).toMatch(/\(u\.id = \$1::uuid AND u\.scim_user_name = \$2\)/);
+    // A case that differs is no match, as in scimmy's own matching.
+    const otherCase = await watched(`/Users${filter('userName eq "BULK-17@example.com"')}`);
+    expect(otherCase.res.body.totalResults).toBe(0);
+    expect(otherCase.reads.map((r) => r.rows)).toEqual([0]);
+  });
+
+  it('page in SQL by startIndex and count, with the total counted there too', async () => {
+    const { res, reads } = await watched(`/Users${filter('displayName eq "Same Name"')}&startIndex=2&count=2`);
+    expect(res.body).toMatchObject({ totalResults: 5, startIndex: 2, itemsPerPage: 2 });
+    expect(res.body.Resources.map((r: { userName: string }) => r.userName)).toEqual([
+      'bulk-2000@example.com',
+      'bulk-3000@example.com',
+    ]);
+    expect(reads.map((r) => r.rows)).toEqual([2]);
+    const last = await watched(`/Users${filter('displayName eq "Same Name"')}&startIndex=5&count=2`);
+    expect(last.res.body).toMatchObject({ totalResults: 5, startIndex: 5 });
+    expect(last.res.body.Resources.map((r: { userName: string }) => r.userName)).toEqual(['bulk-5000@example.com']);
+    // Unfiltered, a page of the whole list reads that page.
+    const page = await watched('/Users?startIndex=101&count=10');
+    expect(page.res.body.Resources).toHaveLength(10);
+    expect(page.res.body.startIndex).toBe(101);
+    expect(page.res.body.totalResults).toBeGreaterThanOrEqual(5000);
+    expect(page.reads.map((r) => r.rows)).toEqual([10]);
+  });
+
+  it('leave any other filter to scimmy, which still answers it right', async () => {
+    const { res, reads } = await watched(`/Users${filter('userName sw "bulk-432"')}&count=100`);
+    expect(res.body.totalResults).toBe(11);
+    expect(reads).toHaveLength(1);
+    expect(reads[0].rows).toBeGreaterThanOrEqual(5000);
+  });
+
+  it('find a group by displayName with a WHERE clause', async () => {
+    const name = `Lookup ${randomUUID().slice(0, 6)}`;
+    expect((await scim('POST', '/Groups', { schemas: [GROUP], displayName: name })).status).toBe(201);
+    const spy = jest.spyOn(t.dataSource, 'query');
+    try {
+      const res = await scim('GET', `/Groups${filter(`displayName eq "${name}"`)}`);
+      expect(res.body.Resources.map((g: { displayName: string }) => g.displayName)).toEqual([name]);
+      const read = spy.mock.calls.find(([sql]) => /FROM teams t WHERE/.test(sql));
+      expect(read?.[0]).toMatch(/AND \(t\.name = \$1\)/);
+      expect(read?.[1]).toEqual([name, 0, 20]);
+    } finally {
+      spy.mockRestore();
+    }
   });
 });

@@ -1,10 +1,15 @@
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Client } from 'pg';
+import { CACHE_TRUST_MS } from '../src/access/auth-cache';
 import { createTestDatabase, TestDatabase } from './support/database';
 import { freePort, startServiceProcess, ServiceProcess } from './support/service-process';
 import { httpCall } from './support/http';
 
 /**
  * Sign-in as real service processes see it: the first start prints a one-time link that makes its
- * holder the first admin, and a deactivation in one process ends a session in every other at once.
+ * holder the first admin (and no later start does), and a deactivation or a deprovisioning in one
+ * process ends a session in every other at once.
  */
 
 let db: TestDatabase;
@@ -13,11 +18,12 @@ const running: ServiceProcess[] = [];
 const call = (service: ServiceProcess, method: string, path: string, token?: string, body?: unknown) =>
   httpCall(service.url, method, path, { token, body });
 
-async function start(): Promise<ServiceProcess> {
+async function start(env: Record<string, string> = {}): Promise<ServiceProcess> {
   const service = await startServiceProcess({
     DATABASE_URL: db.url,
     LOG_LEVEL: 'info',
     PORT: String(await freePort()),
+    ...env,
   });
   running.push(service);
   return service;
@@ -91,5 +97,127 @@ describe('the first admin', () => {
     for (const service of running) expect((await call(service, 'GET', '/v1/me', session.body.token)).status).toBe(200);
     expect((await call(first, 'PATCH', `/v1/users/${user.body.id}`, adminToken, { active: false })).status).toBe(200);
     for (const service of running) expect((await call(service, 'GET', '/v1/me', session.body.token)).status).toBe(401);
+  });
+
+  it(`SCIM deprovisioning (active "False", DELETE) ends a session cached in another process within ${CACHE_TRUST_MS} ms`, async () => {
+    const other = running[1];
+    const issued = await call(first, 'POST', '/v1/provisioning-tokens', adminToken, { label: 'Entra ID' });
+    expect(issued.status).toBe(201);
+    const scim = (method: string, path: string, body?: unknown) =>
+      httpCall(first.url, method, `/scim/v2${path}`, {
+        token: issued.body.token,
+        body,
+        headers: body === undefined ? {} : { 'content-type': 'application/scim+json' },
+      });
+    for (const how of ['PATCH', 'DELETE']) {
+      const made = await scim('POST', '/Users', {
+        schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'],
+        userName: `leaver-${randomUUID()}@example.com`,
+        active: true,
+      });
+      expect(made.status).toBe(201);
+      const link = await call(first, 'POST', `/v1/users/${made.body.id}/sign-in-links`, adminToken);
+      const session = await call(other, 'POST', '/v1/sessions', undefined, { link: link.body.url.split('#link=')[1] });
+      expect(session.status).toBe(201);
+      // Served, and so remembered, by every process.
+      for (const service of running)
+        expect((await call(service, 'GET', '/v1/me', session.body.token)).status).toBe(200);
+      const gone =
+        how === 'PATCH'
+          ? await scim('PATCH', `/Users/${made.body.id}`, {
+              schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'],
+              Operations: [{ op: 'Replace', path: 'active', value: 'False' }],
+            })
+          : await scim('DELETE', `/Users/${made.body.id}`);
+      expect({ how, status: gone.status }).toEqual({ how, status: how === 'PATCH' ? 200 : 204 });
+      const changed = Date.now();
+      let status = 200;
+      while (status !== 401 && Date.now() - changed < CACHE_TRUST_MS + 2_000) {
+        status = (await call(other, 'GET', '/v1/me', session.body.token)).status;
+        if (status !== 401) await sleep(10);
+      }
+      expect({ how, status }).toEqual({ how, status: 401 });
+      expect(Date.now() - changed).toBeLessThan(CACHE_TRUST_MS);
+      for (const service of running)
+        expect((await call(service, 'GET', '/v1/me', session.body.token)).status).toBe(401);
+    }
+  });
+});
+
+describe('the first admin where people sign in through an identity provider', () => {
+  let own: TestDatabase;
+  let sql: Client;
+  const mine: ServiceProcess[] = [];
+
+  async function startOwn(env: Record<string, string> = {}): Promise<ServiceProcess> {
+    const service = await startServiceProcess({
+      DATABASE_URL: own.url,
+      LOG_LEVEL: 'info',
+      PORT: String(await freePort()),
+      // Never reached: discovery waits for the first sign-in.
+      LEEWAY_OIDC_ISSUER: `http://127.0.0.1:${await freePort()}`,
+      LEEWAY_OIDC_CLIENT_ID: 'leeway',
+      ...env,
+    });
+    mine.push(service);
+    return service;
+  }
+
+  async function restart(env: Record<string, string> = {}): Promise<ServiceProcess> {
+    for (const service of mine.splice(0)) await service.stop();
+    return startOwn(env);
+  }
+
+  const links = async () => (await sql.query(`SELECT count(*)::int AS n FROM sign_in_links`)).rows[0].n as number;
+
+  beforeAll(async () => {
+    own = await createTestDatabase();
+    sql = new Client({ connectionString: own.url });
+    await sql.connect();
+  });
+
+  afterAll(async () => {
+    for (const service of mine) await service.stop();
+    await sql?.end();
+    await own?.drop();
+  });
+
+  it('still comes from the start-up link, while admins cannot issue links (409)', async () => {
+    const service = await startOwn();
+    const url = /open (\S+#link=lw_[\w-]{43}) within 24 hours/.exec(startLine(service).msg)?.[1];
+    expect(url).toBeDefined();
+    const signedIn = await call(service, 'POST', '/v1/sessions', undefined, { link: url!.split('#link=')[1] });
+    expect(signedIn.status).toBe(201);
+    const user = await call(service, 'POST', '/v1/users', signedIn.body.token, {
+      displayName: 'Ann',
+      access: ['agent'],
+    });
+    const refused = await call(service, 'POST', `/v1/users/${user.body.id}/sign-in-links`, signedIn.body.token);
+    expect(refused.status).toBe(409);
+    expect(refused.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    expect(refused.body.detail).toMatch(/people sign in through the identity provider/);
+  });
+
+  it('is never printed again once anyone has held admin access, even with no active admin left', async () => {
+    const before = await links();
+    // The only admin deactivated (outside Leeway, which would refuse to deactivate the last one).
+    await sql.query(`UPDATE users SET active = false WHERE 'admin' = ANY (access)`);
+    let line = startLine(await restart());
+    expect(line.adminExists).toBe(false);
+    expect(line.msg).not.toContain('#link=');
+    expect(line.msg).toContain('No active admin exists, and one did before');
+    expect(line.msg).toContain('LEEWAY_BOOTSTRAP_TOKEN');
+    // Nobody holds admin access any more, active or not: the audit log still says someone did.
+    await sql.query(`UPDATE users SET access = ARRAY['agent'], active = true WHERE access = ARRAY['admin']`);
+    expect((await sql.query(`SELECT 1 FROM users WHERE 'admin' = ANY (access)`)).rows).toEqual([]);
+    line = startLine(await restart());
+    expect(line.msg).not.toContain('#link=');
+    expect(await links()).toBe(before);
+    // The way back is the bootstrap token.
+    const bootstrapped = await restart({ LEEWAY_BOOTSTRAP_TOKEN: 'a-bootstrap-token-for-tests' });
+    line = startLine(bootstrapped);
+    expect(line.adminExists).toBe(true);
+    expect(line.msg).toContain('An admin "bootstrap" was created');
+    expect((await call(bootstrapped, 'GET', '/v1/me', 'a-bootstrap-token-for-tests')).body.access).toEqual(['admin']);
   });
 });

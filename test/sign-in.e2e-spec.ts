@@ -1,7 +1,10 @@
+import { hashToken } from '../src/access/token-hash';
 import { TokenUsage } from '../src/access/token-usage';
 import { loadConfig } from '../src/config/config';
+import { OIDC_PER_MINUTE } from '../src/sign-in/oidc-limiter';
 import { createUser, signInWithLink } from './support/factories';
 import { TestApp } from './support/app';
+import { expectProblem } from './support/problems';
 import { CookieClient, OidcProvider, signInThroughProvider, startOidcProvider } from './support/oidc';
 import { freePort } from './support/service-process';
 
@@ -550,6 +553,120 @@ describe('API tokens', () => {
   });
 });
 
+describe('sign-in links where people sign in through an identity provider (LEEWAY_SIGN_IN_LINKS)', () => {
+  const withProvider = () => ({ LEEWAY_OIDC_ISSUER: provider.issuer, LEEWAY_OIDC_CLIENT_ID: 'leeway' });
+
+  it('are off by default: an admin gets 409 saying people sign in through the provider', async () => {
+    const off = await TestApp.start({}, withProvider());
+    try {
+      expect(off.config.signInLinks).toBe('first-admin-only');
+      const agent = await createUser(off, ['agent']);
+      const before = await off.tableDigests();
+      const res = await off.request('POST', `/v1/users/${agent.id}/sign-in-links`);
+      expectProblem(res, 409, 'conflict');
+      expect(res.body.detail).toMatch(/people sign in through the identity provider/);
+      expect(res.body.detail).toMatch(/LEEWAY_SIGN_IN_LINKS=on/);
+      expect(await off.tableDigests()).toEqual(before);
+      // A link issued while they were on stops working with them.
+      const secret = `lw_${'k'.repeat(43)}`;
+      await off.query(
+        `INSERT INTO sign_in_links (user_id, token_hash, expires_at) VALUES ($1, $2, now() + interval '1 hour')`,
+        [agent.id, hashToken(secret)],
+      );
+      const redeemed = await off.request('POST', '/v1/sessions', { token: null, body: { link: secret } });
+      expectProblem(redeemed, 401);
+      expect(redeemed.body.detail).toMatch(/Sign-in links are off here/);
+      const [refused] = await off.query<{ details: Record<string, unknown> }>(
+        `SELECT details FROM audit_events WHERE action = 'sign_in.refused' ORDER BY id DESC LIMIT 1`,
+      );
+      expect(refused.details).toMatchObject({ via: 'link', reason: 'off' });
+      expect(await off.query(`SELECT 1 FROM tokens WHERE user_id = $1 AND kind = 'session'`, [agent.id])).toEqual([]);
+    } finally {
+      await off.close();
+    }
+  });
+
+  it('are issued and work with LEEWAY_SIGN_IN_LINKS=on, identity provider or not', async () => {
+    const on = await TestApp.start({}, { ...withProvider(), LEEWAY_SIGN_IN_LINKS: 'on' });
+    try {
+      expect(on.config.signInLinks).toBe('on');
+      const agent = await createUser(on, ['agent']);
+      const session = await signInWithLink(on, agent.id);
+      const me = await on.as(session.token).get('/v1/me');
+      expect(me.status).toBe(200);
+      expect(me.body.id).toBe(agent.id);
+    } finally {
+      await on.close();
+    }
+  });
+});
+
+describe('a flood from one client', () => {
+  let flood: TestApp;
+
+  beforeAll(async () => {
+    flood = await TestApp.start({ oidc: { issuer: provider.issuer, clientId: 'leeway', claim: 'email' } });
+  });
+
+  afterAll(async () => {
+    await flood?.close();
+  });
+
+  const attempts = async () => (await flood.query<{ n: number }>(`SELECT count(*)::int AS n FROM oidc_attempts`))[0].n;
+  const refusals = async () =>
+    (
+      await flood.query<{ n: number }>(`SELECT count(*)::int AS n FROM audit_events WHERE action = 'sign_in.refused'`)
+    )[0].n;
+
+  it(`starts ${OIDC_PER_MINUTE} sign-ins a minute, then answers 429 and stores nothing more`, async () => {
+    const start = (remoteAddress: string) => flood.inject({ method: 'GET', url: '/auth/oidc/start', remoteAddress });
+    for (let i = 0; i < OIDC_PER_MINUTE; i++) expect((await start('203.0.113.7')).statusCode).toBe(302);
+    expect(await attempts()).toBe(OIDC_PER_MINUTE);
+    for (let i = 0; i < 5; i++) {
+      const refused = await start('203.0.113.7');
+      expect(refused.statusCode).toBe(429);
+      expect(Number(refused.headers['retry-after'])).toBeGreaterThanOrEqual(59);
+      expect(refused.headers['content-type']).toMatch(/^text\/html/);
+      expect(refused.body).toContain('Too many sign-ins were started from here');
+    }
+    expect(await attempts()).toBe(OIDC_PER_MINUTE);
+    // Another client is not held back by this one.
+    expect((await start('203.0.113.8')).statusCode).toBe(302);
+    expect(await attempts()).toBe(OIDC_PER_MINUTE + 1);
+  });
+
+  it('counts refused answers too: past the limit none reaches the audit log, and tokens are not held back', async () => {
+    const before = await refusals();
+    for (let i = 0; i < OIDC_PER_MINUTE + 10; i++) {
+      const res = await flood.inject({
+        method: 'GET',
+        url: `/auth/oidc/callback?state=made-up-${i}&code=x`,
+        remoteAddress: '198.51.100.9',
+      });
+      expect(res.statusCode).toBe(400);
+    }
+    expect((await refusals()) - before).toBe(OIDC_PER_MINUTE);
+    // Its starts wait too: the same budget.
+    const start = await flood.inject({ method: 'GET', url: '/auth/oidc/start', remoteAddress: '198.51.100.9' });
+    expect(start.statusCode).toBe(429);
+    // A refused answer guesses no secret: the client's tokens are judged by their own limit.
+    const guess = await flood.inject({
+      method: 'GET',
+      url: '/v1/me',
+      headers: { authorization: `Bearer lw_${'x'.repeat(43)}` },
+      remoteAddress: '198.51.100.9',
+    });
+    expect(guess.statusCode).toBe(401);
+    // Another client's refusals are still recorded.
+    await flood.inject({
+      method: 'GET',
+      url: '/auth/oidc/callback?state=other&code=x',
+      remoteAddress: '198.51.100.10',
+    });
+    expect((await refusals()) - before).toBe(OIDC_PER_MINUTE + 1);
+  });
+});
+
 describe('an identity provider that cannot be reached', () => {
   it('gives a clear page, and a later attempt discovers it again', async () => {
     const port = await freePort();
@@ -561,6 +678,16 @@ describe('an identity provider that cannot be reached', () => {
       expect(res.statusCode).toBe(503);
       expect(res.body).toContain('cannot be reached');
       expect(await down.query(`SELECT * FROM oidc_attempts`)).toEqual([]);
+      // The provider comes up on that port: the next attempt discovers it, with no restart.
+      const up = await startOidcProvider({ redirectUris: [], accounts: {}, port });
+      try {
+        const again = await down.inject({ method: 'GET', url: '/auth/oidc/start' });
+        expect(again.statusCode).toBe(302);
+        expect(again.headers.location).toMatch(new RegExp(`^http://127\\.0\\.0\\.1:${port}/auth\\?`));
+        expect(await down.query(`SELECT * FROM oidc_attempts`)).toHaveLength(1);
+      } finally {
+        await up.stop();
+      }
     } finally {
       await down.close();
     }

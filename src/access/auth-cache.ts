@@ -10,6 +10,12 @@ const CHANNEL = 'leeway_auth';
 const MAX_ENTRIES = 10_000;
 /** How often the listener proves it still hears: a NOTIFY sent through the pool must come back. */
 const HEARTBEAT_MS = 5_000;
+/**
+ * The longest any process serves a cached caller after a change committed elsewhere: normally it
+ * hears the NOTIFY within milliseconds; a process whose listener has stopped hearing stops trusting
+ * its cache this long after the last heartbeat it heard.
+ */
+export const CACHE_TRUST_MS = 2 * HEARTBEAT_MS + 1_000;
 /** Entries are dropped after this long whatever happens: a bound on staleness should every other safeguard fail. */
 const ENTRY_TTL_MS = 60_000;
 const RECONNECT_MAX_MS = 10_000;
@@ -71,7 +77,7 @@ export class AuthCache implements OnModuleInit, OnApplicationShutdown {
 
   /** True while a change anywhere would reach this process: only then may a cached caller be served. */
   get trusted(): boolean {
-    return this.listening && Date.now() - this.heardAt < 2 * HEARTBEAT_MS + 1_000;
+    return this.listening && Date.now() - this.heardAt < CACHE_TRUST_MS;
   }
 
   /** The generation to hand back to `put`, taken before reading the database. */

@@ -4,23 +4,23 @@ export const WINDOW_MS = 60_000;
 export const MAX_FAILURES = 20;
 const MAX_CLIENTS = 10_000;
 
-interface Failures {
+interface Counted {
   count: number;
   since: number;
-  /** Set once the client reached MAX_FAILURES: refused until then, pushed back by every further failure. */
+  /** Set once the client reached the limit: refused until then, pushed back by every further event. */
   blockedUntil?: number;
 }
 
 /**
- * Counts failed authentications per client address. Only failures are limited: the guard checks a
- * presented token first, so a valid token is served from a limited address too, and a success never
- * clears the count (else one valid token would reset the limit for unlimited guessing).
+ * Counts events per client address over a minute: at `max` the client is limited for a minute, and
+ * every further event while limited pushes that back. At most MAX_CLIENTS addresses are kept.
  */
-@Injectable()
-export class AuthRateLimiter {
-  private readonly failures = new Map<string, Failures>();
+export class ClientLimit {
+  private readonly failures = new Map<string, Counted>();
 
-  /** Seconds the client must wait before its next unknown token is checked, or 0 when it is not limited. */
+  constructor(private readonly max: number) {}
+
+  /** Seconds the client must wait, or 0 when it is not limited. */
   retryAfter(client: string, now = Date.now()): number {
     const entry = this.current(client, now);
     if (!entry?.blockedUntil || entry.blockedUntil <= now) return 0;
@@ -31,8 +31,8 @@ export class AuthRateLimiter {
     return this.retryAfter(client, now) > 0;
   }
 
-  /** Records one failure and answers how long the client is now limited for (0: not limited). */
-  recordFailure(client: string, now = Date.now()): number {
+  /** Records one event and answers how long the client is now limited for (0: not limited). */
+  record(client: string, now = Date.now()): number {
     let entry = this.current(client, now);
     if (!entry) {
       if (this.failures.size >= MAX_CLIENTS) this.evict(now);
@@ -40,11 +40,11 @@ export class AuthRateLimiter {
       this.failures.set(client, entry);
     }
     entry.count++;
-    if (entry.count >= MAX_FAILURES) entry.blockedUntil = now + WINDOW_MS;
+    if (entry.count >= this.max) entry.blockedUntil = now + WINDOW_MS;
     return this.retryAfter(client, now);
   }
 
-  private current(client: string, now: number): Failures | undefined {
+  private current(client: string, now: number): Counted | undefined {
     const entry = this.failures.get(client);
     if (entry && now - entry.since > WINDOW_MS && !(entry.blockedUntil && entry.blockedUntil > now)) {
       this.failures.delete(client);
@@ -62,5 +62,23 @@ export class AuthRateLimiter {
       const oldest = this.failures.keys().next().value as string;
       this.failures.delete(oldest);
     }
+  }
+}
+
+/**
+ * Counts failed authentications per client address (unknown tokens, sign-in links, refused OpenID
+ * Connect answers). Only failures are limited: the guard checks a presented token first, so a valid
+ * token is served from a limited address too, and a success never clears the count (else one valid
+ * token would reset the limit for unlimited guessing).
+ */
+@Injectable()
+export class AuthRateLimiter extends ClientLimit {
+  constructor() {
+    super(MAX_FAILURES);
+  }
+
+  /** Records one failure and answers how long the client is now limited for (0: not limited). */
+  recordFailure(client: string, now = Date.now()): number {
+    return this.record(client, now);
   }
 }

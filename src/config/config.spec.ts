@@ -152,3 +152,23 @@ describe('LEEWAY_OIDC_CLAIM', () => {
     },
   );
 });
+
+describe('LEEWAY_SIGN_IN_LINKS', () => {
+  const oidc = { LEEWAY_OIDC_ISSUER: 'https://sso.example.com', LEEWAY_OIDC_CLIENT_ID: 'leeway' };
+
+  it('is on without an identity provider, and first-admin-only with one', () => {
+    expect(loadConfig({}).signInLinks).toBe('on');
+    expect(loadConfig(oidc).signInLinks).toBe('first-admin-only');
+  });
+
+  it('takes on or first-admin-only either way', () => {
+    expect(loadConfig({ ...oidc, LEEWAY_SIGN_IN_LINKS: 'on' }).signInLinks).toBe('on');
+    expect(loadConfig({ LEEWAY_SIGN_IN_LINKS: 'first-admin-only' }).signInLinks).toBe('first-admin-only');
+  });
+
+  it.each(['off', 'ON', 'true', 'allow'])('refuses %s and names the variable', (value) => {
+    expect(() => loadConfig({ ...oidc, LEEWAY_SIGN_IN_LINKS: value })).toThrow(
+      `Invalid configuration: LEEWAY_SIGN_IN_LINKS must be on or first-admin-only, got "${value}"`,
+    );
+  });
+});

@@ -27,6 +27,11 @@ export interface AppConfig {
   publicUrl?: string;
   /** OpenID Connect sign-in for people; unset = sign-in links only. */
   oidc?: OidcConfig;
+  /**
+   * Whether admins may issue sign-in links (`on`), or only the first-admin link at first start works
+   * (`first-admin-only`, the default with an identity provider: people sign in through it).
+   */
+  signInLinks: 'on' | 'first-admin-only';
   /** How long a session from signing in lasts. */
   sessionHours: number;
   /** Which SCIM attribute becomes a provisioned user's externalRef (what sign-in matches). */
@@ -229,6 +234,13 @@ function oidc(env: Env): OidcConfig | undefined {
   return { issuer: issuer.replace(/\/$/, ''), clientId, clientSecret, claim };
 }
 
+function signInLinks(env: Env, identityProvider: boolean): 'on' | 'first-admin-only' {
+  const raw = env.LEEWAY_SIGN_IN_LINKS?.trim() || (identityProvider ? 'first-admin-only' : 'on');
+  if (raw !== 'on' && raw !== 'first-admin-only')
+    throw new ConfigError('LEEWAY_SIGN_IN_LINKS', `must be on or first-admin-only, got "${raw}"`);
+  return raw;
+}
+
 function scimUserRef(env: Env): 'userName' | 'externalId' {
   const raw = env.LEEWAY_SCIM_USER_REF?.trim() || 'userName';
   if (raw !== 'userName' && raw !== 'externalId')
@@ -245,6 +257,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
   if (!LOG_LEVELS.includes(logLevel)) {
     throw new ConfigError('LOG_LEVEL', `must be one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`);
   }
+  const identityProvider = oidc(env);
   return {
     port: integer(env, 'PORT', 3000, 0, 65535),
     host,
@@ -263,7 +276,8 @@ export function loadConfig(env: Env = process.env): AppConfig {
     metricsToken: metricsToken(env),
     databaseDirectUrl: databaseDirectUrl(env),
     publicUrl: publicUrl(env),
-    oidc: oidc(env),
+    oidc: identityProvider,
+    signInLinks: signInLinks(env, identityProvider !== undefined),
     sessionHours: integer(env, 'LEEWAY_SESSION_HOURS', 12, 1, 24 * 30),
     scimUserRef: scimUserRef(env),
     webhookAllowPrivate: flag(env, 'LEEWAY_WEBHOOK_ALLOW_PRIVATE'),

@@ -100,9 +100,10 @@ export class ScimController {
   @Get('Users')
   @ScimOperation('SCIM: list or filter users', [400, 'Invalid filter'])
   @ApiResponse({ status: 200, ...scimBody('A ListResponse') })
-  listUsers(@Query() q: ListQuery, @Req() req: ScimRequest, @Res({ passthrough: true }) reply: FastifyReply) {
+  async listUsers(@Query() q: ListQuery, @Req() req: ScimRequest, @Res({ passthrough: true }) reply: FastifyReply) {
     this.prepare(reply);
-    return new SCIMMY.Resources.User(undefined, listConfig(q)).read(this.ctx(req));
+    const config = listConfig(q);
+    return withStartIndex(await new SCIMMY.Resources.User(undefined, config).read(this.ctx(req)), config.startIndex);
   }
 
   @Get('Users/:id')
@@ -153,13 +154,17 @@ export class ScimController {
   )
   @ApiBody(scimBody('A PatchOp message'))
   @ApiResponse({ status: 200, ...scimBody('The user') })
-  patchUser(
+  async patchUser(
     @Param('id', uuidPipe) id: string,
     @Req() req: ScimRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
   ) {
     this.prepare(reply);
-    return new SCIMMY.Resources.User(id).patch(normalisePatch(req.body) as never, this.ctx(req));
+    const ctx = this.ctx(req);
+    // scimmy answers nothing when a patch changes nothing Leeway keeps (a work address, a manager):
+    // the provider still gets the resource, as after any other patch.
+    const patched = await new SCIMMY.Resources.User(id).patch(normalisePatch(req.body) as never, ctx);
+    return patched ?? new SCIMMY.Resources.User(id).read(ctx);
   }
 
   @Delete('Users/:id')
@@ -177,9 +182,10 @@ export class ScimController {
   @Get('Groups')
   @ScimOperation('SCIM: list or filter groups (teams)', [400, 'Invalid filter'])
   @ApiResponse({ status: 200, ...scimBody('A ListResponse') })
-  listGroups(@Query() q: ListQuery, @Req() req: ScimRequest, @Res({ passthrough: true }) reply: FastifyReply) {
+  async listGroups(@Query() q: ListQuery, @Req() req: ScimRequest, @Res({ passthrough: true }) reply: FastifyReply) {
     this.prepare(reply);
-    return new SCIMMY.Resources.Group(undefined, listConfig(q)).read(this.ctx(req));
+    const config = listConfig(q);
+    return withStartIndex(await new SCIMMY.Resources.Group(undefined, config).read(this.ctx(req)), config.startIndex);
   }
 
   @Get('Groups/:id')
@@ -231,13 +237,17 @@ export class ScimController {
   )
   @ApiBody(scimBody('A PatchOp message'))
   @ApiResponse({ status: 200, ...scimBody('The group') })
-  patchGroup(
+  async patchGroup(
     @Param('id', uuidPipe) id: string,
     @Req() req: ScimRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
   ) {
     this.prepare(reply);
-    return new SCIMMY.Resources.Group(id).patch(normalisePatch(req.body) as never, this.ctx(req));
+    const ctx = this.ctx(req);
+    // scimmy answers nothing when a patch changes nothing Leeway keeps (a work address, a manager):
+    // the provider still gets the resource, as after any other patch.
+    const patched = await new SCIMMY.Resources.Group(id).patch(normalisePatch(req.body) as never, ctx);
+    return patched ?? new SCIMMY.Resources.Group(id).read(ctx);
   }
 
   @Delete('Groups/:id')
@@ -280,8 +290,18 @@ function listConfig(q: ListQuery) {
 }
 
 /**
+ * A page the service read in SQL reaches scimmy's ListResponse as starting at 1 (so that it is not
+ * sliced again); the answer says where it starts.
+ */
+function withStartIndex<T>(list: T, startIndex: number | undefined): T {
+  if (list instanceof SCIMMY.Messages.ListResponse) list.startIndex = Math.max(startIndex ?? 1, 1);
+  return list;
+}
+
+/**
  * What Entra ID sends and the RFC allows is normalised before scimmy sees it: operation names in
- * any case ("Replace"), and booleans as the strings "True"/"False" (Entra's `active`).
+ * any case ("Replace"), booleans as the strings "True"/"False" (Entra's `active`), and the
+ * enterprise extension's manager as a bare id (Entra's default mapping) rather than `{value}`.
  */
 export function normalisePatch(body: unknown): unknown {
   if (!body || typeof body !== 'object' || !Array.isArray((body as { Operations?: unknown }).Operations)) return body;
@@ -293,18 +313,24 @@ export function normalisePatch(body: unknown): unknown {
       const out: Record<string, unknown> = { ...op };
       if (typeof op.op === 'string') out.op = op.op.toLowerCase();
       const path = typeof op.path === 'string' ? op.path.toLowerCase() : undefined;
-      if (path === 'active') out.value = bool(op.value);
-      else if (path === undefined && op.value && typeof op.value === 'object' && !Array.isArray(op.value)) {
+      if (path !== undefined) out.value = attribute(path, op.value);
+      else if (op.value && typeof op.value === 'object' && !Array.isArray(op.value)) {
         out.value = Object.fromEntries(
-          Object.entries(op.value as Record<string, unknown>).map(([k, v]) => [
-            k,
-            k.toLowerCase() === 'active' ? bool(v) : v,
-          ]),
+          Object.entries(op.value as Record<string, unknown>).map(([k, v]) => [k, attribute(k.toLowerCase(), v)]),
         );
       }
       return out;
     }),
   };
+}
+
+const MANAGER = `${SCIMMY.Schemas.EnterpriseUser.definition.id.toLowerCase()}:manager`;
+
+/** One attribute's value, by its lowercased path, as scimmy expects it. */
+function attribute(path: string, value: unknown): unknown {
+  if (path === 'active') return bool(value);
+  if (path === MANAGER && typeof value === 'string') return { value };
+  return value;
 }
 
 function bool(value: unknown): unknown {

@@ -8,6 +8,7 @@ import { DomainError } from '../common/domain-error';
 import { AuditService } from '../audit/audit.service';
 import { duplicateOf } from '../common/pg-errors';
 import { APP_CONFIG, AppConfig } from '../config/config';
+import { FilterColumn, ParsedFilter, sqlFilter } from './scim-filter';
 
 /** What every handler is called with: the service, and the provisioning token that made the call. */
 export interface ScimContext {
@@ -52,6 +53,63 @@ const USER_SELECT = `SELECT u.id, u.display_name, u.external_ref, u.active, u.sc
                             u.team_id, t.name AS team_name, u.created_at, u.updated_at
                        FROM users u LEFT JOIN teams t ON t.id = u.team_id`;
 
+/** What scimmy hands an egress handler for a list: the parsed filter, and sortBy/startIndex/count. */
+interface Listing {
+  filter?: ParsedFilter & { match(values: Json[]): Json[] };
+  constraints?: { sortBy?: string; sortOrder?: string; startIndex?: number; count?: number };
+}
+
+/** Where a list reads from: its rows (a WHERE clause to extend), their count, their order, and the filterable columns. */
+interface ListSource {
+  select: string;
+  count: string;
+  order: string;
+  columns: Readonly<Record<string, FilterColumn>>;
+}
+
+/** What scimmy answers when a list asks for no count. */
+const DEFAULT_COUNT = 20;
+
+const USERS: ListSource = {
+  select: `${USER_SELECT} WHERE ${LINKED}`,
+  count: `SELECT count(*)::int AS total FROM users u WHERE ${LINKED}`,
+  order: 'u.created_at, u.id',
+  columns: {
+    id: { column: 'u.id', uuid: true },
+    userName: { column: 'u.scim_user_name' },
+    externalId: { column: 'u.scim_external_id' },
+    displayName: { column: 'u.display_name' },
+  },
+};
+
+const GROUPS: ListSource = {
+  select: `SELECT t.id, t.name, t.external_ref, t.created_at FROM teams t WHERE t.scim_deleted_at IS NULL`,
+  count: `SELECT count(*)::int AS total FROM teams t WHERE t.scim_deleted_at IS NULL`,
+  order: 't.created_at, t.id',
+  columns: {
+    id: { column: 't.id', uuid: true },
+    externalId: { column: 't.external_ref' },
+    displayName: { column: 't.name' },
+  },
+};
+
+/**
+ * A list's answer to scimmy. scimmy's match runs again on what SQL found (cheap on a page, and the
+ * final word on what a filter means). A page read in SQL must not be sliced again by scimmy's
+ * ListResponse, nor counted as all there is: it gets startIndex 1 and the total here, and the
+ * controller puts the asked startIndex back in the answer (`withStartIndex`).
+ */
+function answer(resource: Listing, items: Json[], total: number | undefined): Json[] {
+  const matched = resource.filter ? resource.filter.match(items) : items;
+  if (total !== undefined)
+    resource.constraints = {
+      ...resource.constraints,
+      startIndex: 1,
+      totalResults: total - (items.length - matched.length),
+    } as Listing['constraints'];
+  return matched;
+}
+
 const scimError = (status: number, scimType: string | null, detail: string) =>
   new SCIMMY.Types.Error(status as never, scimType as never, detail);
 
@@ -85,9 +143,40 @@ export class ScimService {
       if (!row) throw scimError(404, null, `Resource ${resource.id} not found`);
       return scimUser(row);
     }
-    const rows: UserRow[] = await this.dataSource.query(`${USER_SELECT} WHERE ${LINKED} ORDER BY u.created_at, u.id`);
-    const all = rows.map(scimUser);
-    return resource.filter ? resource.filter.match(all) : all;
+    const { rows, total } = await this.listed<UserRow>(resource, USERS);
+    return answer(resource, rows.map(scimUser), total);
+  }
+
+  /**
+   * The rows a list asks for. A filter of `eq` on id, userName, externalId or displayName (what
+   * providers send before every create or update, and `and`/`or` of such) becomes a WHERE clause,
+   * and startIndex/count become OFFSET/LIMIT, so a lookup reads the rows it finds and no others.
+   * Any other filter, or a sortBy, reads every row the resource has and leaves matching, sorting and
+   * paging to scimmy, as before. `total` is set when the rows are one page of it.
+   */
+  private async listed<R>(resource: Listing, source: ListSource): Promise<{ rows: R[]; total?: number }> {
+    const sql = resource.filter ? sqlFilter(resource.filter, source.columns) : { where: 'TRUE', params: [] };
+    if (!sql || resource.constraints?.sortBy !== undefined) {
+      const all: R[] = await this.dataSource.query(
+        `${source.select} AND ${sql?.where ?? 'TRUE'} ORDER BY ${source.order}`,
+        sql?.params ?? [],
+      );
+      return { rows: all };
+    }
+    const offset = (resource.constraints?.startIndex ?? 1) - 1;
+    const limit = resource.constraints?.count ?? DEFAULT_COUNT;
+    const n = sql.params.length;
+    const rows: R[] = await this.dataSource.query(
+      `${source.select} AND ${sql.where} ORDER BY ${source.order} OFFSET $${n + 1} LIMIT $${n + 2}`,
+      [...sql.params, offset, limit],
+    );
+    // A short page is the last one, and says the total itself.
+    if (rows.length < limit && (rows.length > 0 || offset === 0)) return { rows, total: offset + rows.length };
+    const [{ total }]: Array<{ total: number }> = await this.dataSource.query(
+      `${source.count} AND ${sql.where}`,
+      sql.params,
+    );
+    return { rows, total };
   }
 
   async userIn(resource: { id?: string }, instance: Json, tokenId: string): Promise<Json> {
@@ -257,11 +346,12 @@ export class ScimService {
   // ---- Groups (teams) ----
 
   async groupsOut(resource: InstanceType<typeof SCIMMY.Resources.Group>): Promise<Json | Json[]> {
-    const teams: TeamRow[] = await this.dataSource.query(
-      `SELECT id, name, external_ref, created_at FROM teams
-        WHERE scim_deleted_at IS NULL AND ($1::uuid IS NULL OR id = $1) ORDER BY created_at, id`,
-      [resource.id ?? null],
-    );
+    const { rows: teams, total } = resource.id
+      ? {
+          rows: (await this.dataSource.query(`${GROUPS.select} AND t.id = $1`, [resource.id])) as TeamRow[],
+          total: undefined,
+        }
+      : await this.listed<TeamRow>(resource, GROUPS);
     if (resource.id && teams.length === 0) throw scimError(404, null, `Resource ${resource.id} not found`);
     const members: Array<{ team_id: string; id: string; display_name: string }> = await this.dataSource.query(
       `SELECT team_id, id, display_name FROM users u
@@ -275,7 +365,7 @@ export class ScimService {
       ),
     );
     if (resource.id) return all[0];
-    return resource.filter ? resource.filter.match(all) : all;
+    return answer(resource, all, total);
   }
 
   async groupIn(resource: { id?: string }, instance: Json, tokenId: string): Promise<Json> {

@@ -16,7 +16,7 @@ export const CALLBACK_PATH = '/auth/oidc/callback';
 
 export interface Refusal {
   ok: false;
-  status: 400 | 403 | 503;
+  status: 400 | 403 | 429 | 503;
   reason: RefusalReason;
   vars: Record<string, string | number>;
   /** Whether the page says to go back and sign in again (the attempt itself failed). */

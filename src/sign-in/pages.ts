@@ -16,7 +16,8 @@ export type RefusalReason =
   | 'ambiguous'
   | 'deactivated'
   | 'unknown'
-  | 'unreachable';
+  | 'unreachable'
+  | 'tooMany';
 
 type Texts = Record<RefusalReason, { title: string; detail: string }> & { again: string; back: string };
 
@@ -57,6 +58,10 @@ const en: Texts = {
   unreachable: {
     title: 'Your identity provider cannot be reached',
     detail: 'Leeway could not reach it just now. Try again in a minute; if it persists, tell your administrator.',
+  },
+  tooMany: {
+    title: 'Too many sign-ins were started from here',
+    detail: 'Wait {seconds} seconds, then try again.',
   },
   again: 'Nothing was signed in. Go back to Leeway and sign in again.',
   back: 'Back to Leeway',
@@ -103,6 +108,10 @@ const vi: Texts = {
   unreachable: {
     title: 'Không thể liên lạc với nhà cung cấp danh tính',
     detail: 'Leeway chưa liên lạc được với họ. Hãy thử lại sau một phút; nếu vẫn vậy, hãy báo quản trị viên.',
+  },
+  tooMany: {
+    title: 'Có quá nhiều lần đăng nhập được bắt đầu từ đây',
+    detail: 'Hãy đợi {seconds} giây rồi thử lại.',
   },
   again: 'Chưa có ai được đăng nhập. Hãy quay lại Leeway và đăng nhập lại.',
   back: 'Quay lại Leeway',
@@ -153,6 +162,10 @@ const pl: Texts = {
     title: 'Nie można połączyć się z dostawcą tożsamości',
     detail:
       'Leeway nie mógł się z nim teraz połączyć. Spróbuj ponownie za minutę; jeśli problem nie zniknie, powiadom administratora.',
+  },
+  tooMany: {
+    title: 'Stąd rozpoczęto zbyt wiele logowań',
+    detail: 'Spróbuj ponownie za {seconds} s.',
   },
   again: 'Nikt nie został zalogowany. Wróć do Leeway i zaloguj się ponownie.',
   back: 'Wróć do Leeway',

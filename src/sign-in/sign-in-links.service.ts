@@ -8,6 +8,8 @@ import { APP_CONFIG, AppConfig } from '../config/config';
 import { SiteUrl } from './site-url';
 
 const LINK_HOURS = 24;
+const LINKS_OFF =
+  'Sign-in links are off here: people sign in through the identity provider. The first-admin link at first start still works; LEEWAY_SIGN_IN_LINKS=on allows admins to issue links.';
 export const SIGN_IN_PATH = '/sign-in';
 
 export interface IssuedLink {
@@ -24,7 +26,9 @@ export interface RedeemedLink {
 }
 
 /**
- * Sign-in links, for installations without an identity provider: an admin issues one for a user;
+ * Sign-in links, for installations without an identity provider: an admin issues one for a user
+ * (unless LEEWAY_SIGN_IN_LINKS=first-admin-only, the default with an identity provider, where a link
+ * would get around its sign-in policies);
  * it works once, for 24 hours, and only its hash is kept. A first start with no admin prints one
  * that makes its holder the first admin. The secret travels in the URL's fragment, which browsers
  * never send to a server, so it stays out of access logs and Referer headers.
@@ -40,6 +44,7 @@ export class SignInLinksService {
   ) {}
 
   async issue(actorId: string, userId: string): Promise<IssuedLink> {
+    if (this.config.signInLinks !== 'on') throw new DomainError('CONFLICT', LINKS_OFF);
     return this.dataSource.transaction(async (m) => {
       const users: Array<{ active: boolean; program: boolean }> = await m.query(
         `SELECT active, 'integration' = ANY (access) AS program FROM users WHERE id = $1`,
@@ -61,11 +66,15 @@ export class SignInLinksService {
     });
   }
 
-  /** A link that makes its holder the first admin; null when an active admin exists. */
+  /**
+   * A link that makes its holder the first admin; null once anyone has held admin access, even if
+   * nobody active holds it now (then LEEWAY_BOOTSTRAP_TOKEN makes one): a restart must never write
+   * an admin-making secret to logs that others may read.
+   */
   async issueFirstAdmin(): Promise<IssuedLink | null> {
     return this.dataSource.transaction(async (m) => {
       await m.query(`SELECT pg_advisory_xact_lock(hashtext('leeway.bootstrap'))`);
-      if (await adminExists(m)) return null;
+      if (await adminEverExisted(m)) return null;
       const link = await this.insert(m, null, null);
       await this.audit.record(m, {
         actorId: null,
@@ -129,6 +138,8 @@ export class SignInLinksService {
         'expired',
         `This sign-in link has expired (they last ${LINK_HOURS} hours). Ask an admin for a new one.`,
       );
+    // Links issued before they were turned off end with them.
+    if (link.user_id !== null && this.config.signInLinks !== 'on') throw refused('off', LINKS_OFF);
     const userId = link.user_id ?? (await this.createFirstAdmin(m, link.id));
     const users: Array<{ active: boolean; program: boolean }> = await m.query(
       `SELECT active, 'integration' = ANY (access) AS program FROM users WHERE id = $1`,
@@ -144,7 +155,7 @@ export class SignInLinksService {
 
   private async createFirstAdmin(m: EntityManager, linkId: string): Promise<string> {
     await m.query(`SELECT pg_advisory_xact_lock(hashtext('leeway.bootstrap'))`);
-    if (await adminExists(m))
+    if (await adminEverExisted(m))
       throw new LinkRefused(
         'firstAdminTaken',
         'An admin exists already, so this first-admin link no longer works. Ask them for a sign-in link.',
@@ -182,7 +193,15 @@ class LinkRefused extends DomainError {
   }
 }
 
-async function adminExists(m: EntityManager): Promise<boolean> {
-  const found: unknown[] = await m.query(`SELECT 1 FROM users WHERE active AND 'admin' = ANY(access) LIMIT 1`);
+/** Whether anyone has ever held admin access: a user holding it (active or not), or an audited grant. */
+async function adminEverExisted(m: EntityManager): Promise<boolean> {
+  const found: unknown[] = await m.query(
+    `SELECT 1 FROM users WHERE 'admin' = ANY (access)
+     UNION ALL
+     SELECT 1 FROM audit_events
+      WHERE action IN ('user.created', 'user.changed')
+        AND (details -> 'access' ? 'admin' OR details -> 'access' -> 'to' ? 'admin')
+     LIMIT 1`,
+  );
   return found.length > 0;
 }

@@ -11,6 +11,7 @@ import { IssuedLinkView, RedeemLinkDto, SignInOptionsView, StartedSessionView } 
 import { BROWSER_COOKIE, CALLBACK_PATH, OidcService, Refusal } from './oidc.service';
 import { pageLanguage, refusalPage } from './pages';
 import { SignInLinksService } from './sign-in-links.service';
+import { OIDC_PER_MINUTE, OidcLimiter } from './oidc-limiter';
 import { SiteUrl } from './site-url';
 
 const START_PATH = '/auth/oidc/start';
@@ -24,6 +25,7 @@ export class SignInController {
     private readonly oidc: OidcService,
     private readonly links: SignInLinksService,
     private readonly limiter: AuthRateLimiter,
+    private readonly oidcLimit: OidcLimiter,
     private readonly site: SiteUrl,
   ) {}
 
@@ -43,6 +45,11 @@ export class SignInController {
     status: 302,
     description: 'To the identity provider, with a cookie that binds the attempt to this browser',
   })
+  @ApiResponse({
+    status: 429,
+    description: `More than ${OIDC_PER_MINUTE} sign-ins started or refused for this client in a minute (Retry-After says when to try again)`,
+    content: PAGE,
+  })
   @ApiResponse({ status: 503, description: 'The identity provider cannot be reached', content: PAGE })
   @ApiProblems(404)
   async start(
@@ -55,6 +62,20 @@ export class SignInController {
         'NOT_FOUND',
         'Sign-in through an identity provider is not configured here (LEEWAY_OIDC_ISSUER).',
       );
+    // Each start stores an attempt before anyone is known: a flood from one client stores none.
+    const client = request.ip ?? 'unknown';
+    const limited = this.oidcLimit.isBlocked(client);
+    const wait = this.oidcLimit.record(client);
+    if (limited) {
+      reply.header('retry-after', String(wait));
+      return page(request, reply, {
+        ok: false,
+        status: 429,
+        reason: 'tooMany',
+        vars: { seconds: wait },
+        startOver: false,
+      });
+    }
     const outcome = await this.oidc.start(safeReturn(returnTo));
     if ('ok' in outcome) return page(request, reply, outcome);
     reply
@@ -79,14 +100,16 @@ export class SignInController {
       );
     const query = request.url.includes('?') ? request.url.slice(request.url.indexOf('?') + 1) : '';
     const client = request.ip ?? 'unknown';
-    // A client past the failed sign-in limit (its unknown tokens and links) is still answered, but
-    // its refusals are not written to the audit log: made-up answers cost nothing to send.
+    // A client past either limit (its sign-ins here, or its unknown tokens and links) is still
+    // answered, since a real answer from the provider still signs its person in, but its refusals
+    // are not written to the audit log: made-up answers cost nothing to send.
     const outcome = await this.oidc.callback(
       query,
       readCookie(request.headers.cookie, BROWSER_COOKIE),
       userAgent(request),
-      { record: !this.limiter.isBlocked(client) },
+      { record: !this.oidcLimit.isBlocked(client) && !this.limiter.isBlocked(client) },
     );
+    if (!outcome.ok && outcome.reason !== 'unreachable') this.oidcLimit.record(client);
     reply.header('set-cookie', this.cookie(request, '', 0)).header('cache-control', 'no-store');
     if (outcome.ok) return void reply.redirect(this.site.to(outcome.redirect), 303);
     page(request, reply, outcome);
@@ -122,7 +145,10 @@ export class SignInController {
   @ApiOperation({ summary: 'Issue a one-time sign-in link for a user (works once, within 24 hours)' })
   @Allow('admin')
   @ApiCreatedResponse({ type: IssuedLinkView, description: 'The link, shown this once' })
-  @ApiProblems(404, 409)
+  @ApiProblems(404, [
+    409,
+    'The user is deactivated or an integration, or sign-in links are off here (LEEWAY_SIGN_IN_LINKS=first-admin-only, the default with an identity provider: people sign in through it)',
+  ])
   issue(@CurrentUser() me: Principal, @Param('id', uuidPipe) id: string): Promise<IssuedLinkView> {
     return this.links.issue(me.id, id);
   }

@@ -16,6 +16,8 @@ export async function startOidcProvider(opts: {
   redirectUris: string[];
   accounts: Record<string, Record<string, unknown>>;
   clientSecret?: string;
+  /** A fixed port (a service configured before the provider came up); else any free one. */
+  port?: number;
 }): Promise<OidcProvider> {
   const child: ChildProcess = spawn(process.execPath, [join(__dirname, 'oidc-provider.mjs')], {
     env: {
@@ -23,6 +25,7 @@ export async function startOidcProvider(opts: {
       OIDC_REDIRECT_URIS: JSON.stringify(opts.redirectUris),
       OIDC_ACCOUNTS: JSON.stringify(opts.accounts),
       ...(opts.clientSecret ? { OIDC_CLIENT_SECRET: opts.clientSecret } : {}),
+      ...(opts.port ? { OIDC_PORT: String(opts.port) } : {}),
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
