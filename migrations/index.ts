@@ -11,6 +11,7 @@ import { LogCreditFunction1765100000000 } from './1765100000000-log-credit-funct
 import { EventsAndWebhooks1765200000000 } from './1765200000000-events-and-webhooks';
 import { Integrations1765300000000 } from './1765300000000-integrations';
 import { ProvisioningTokenExpiry1765400000000 } from './1765400000000-provisioning-token-expiry';
+import { LimitFitWithheldShares1765500000000 } from './1765500000000-limit-fit-withheld-shares';
 
 /** Every migration, oldest first. Listed explicitly so the app, the CLI and the tests share one list. */
 export const migrations = [
@@ -27,4 +28,5 @@ export const migrations = [
   EventsAndWebhooks1765200000000,
   Integrations1765300000000,
   ProvisioningTokenExpiry1765400000000,
+  LimitFitWithheldShares1765500000000,
 ];

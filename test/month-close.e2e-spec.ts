@@ -20,6 +20,8 @@ describe('closing a month (e2e, two processes, a fake clock)', () => {
   let clock: FakeClock;
   let pg: { url: string; server: ChildProcess };
   const services: Array<{ service: SpawnedService; base: string }> = [];
+  const agents: Array<{ id: string; token: string }> = [];
+  let financeToken: string;
 
   const call = async (base: string, method: string, path: string, body?: unknown, auth = token, key?: string) => {
     const res = await fetch(`${base}${path}`, {
@@ -70,6 +72,15 @@ describe('closing a month (e2e, two processes, a fake clock)', () => {
     }
   }, 180_000);
 
+  const credit = (amount: number) => ({
+    amount,
+    currency: 'EUR',
+    kind: 'voucher',
+    reasonCode: 'late_delivery',
+    caseRef: `CASE-${randomUUID().slice(0, 8)}`,
+    channel: 'chat',
+  });
+
   afterAll(async () => {
     await stopAll();
     if (pg) await stopPostgres(pg.server);
@@ -79,7 +90,6 @@ describe('closing a month (e2e, two processes, a fake clock)', () => {
   it('keeps October open while a transaction begun before midnight runs, then releases it once, with that credit', async () => {
     const [a, b] = services;
     const role = await call(a.base, 'POST', '/v1/roles', { name: 'Frontline' });
-    const agents: Array<{ id: string; token: string }> = [];
     for (let i = 0; i < 4; i++) {
       const user = await call(a.base, 'POST', '/v1/users', {
         displayName: `Agent ${i}`,
@@ -90,15 +100,7 @@ describe('closing a month (e2e, two processes, a fake clock)', () => {
       agents.push({ id: user.body.id, token: issued.body.token });
     }
     const finance = await call(a.base, 'POST', '/v1/users', { displayName: 'Finance', access: ['finance'] });
-    const financeToken = (await call(a.base, 'POST', `/v1/users/${finance.body.id}/tokens`, {})).body.token;
-    const credit = (amount: number) => ({
-      amount,
-      currency: 'EUR',
-      kind: 'voucher',
-      reasonCode: 'late_delivery',
-      caseRef: `CASE-${randomUUID().slice(0, 8)}`,
-      channel: 'chat',
-    });
+    financeToken = (await call(a.base, 'POST', `/v1/users/${finance.body.id}/tokens`, {})).body.token;
     for (const [i, agent] of agents.entries()) {
       const res = await call(a.base, 'POST', '/v1/credits', credit(1000 + i), agent.token, randomUUID());
       expect(res.status).toBe(201);
@@ -155,4 +157,80 @@ describe('closing a month (e2e, two processes, a fake clock)', () => {
     const after = await call(a.base, 'GET', '/v1/reports/months', undefined, financeToken);
     expect(after.body.data[0]).toEqual(expect.objectContaining({ month: '2026-10', state: 'released' }));
   }, 120_000);
+
+  it('counts a day in month-to-date only once nothing begun before its end still runs, and withholds a month whose last days never passed', async () => {
+    const [a, b] = services;
+    const give = async (agent: number, amount: number) => {
+      const res = await call(a.base, 'POST', '/v1/credits', credit(amount), agents[agent].token, randomUUID());
+      expect(res.status).toBe(201);
+    };
+    const monthToDate = async () => {
+      const res = await call(b.base, 'GET', '/v1/reports/month-to-date', undefined, financeToken);
+      expect(res.status).toBe(200);
+      return res.body;
+    };
+    clock.set('2026-11-10 12:00:00');
+    for (let i = 0; i < 4; i++) await give(i, 1000 + i);
+    clock.set('2026-11-11 12:00:00');
+    for (let i = 0; i < 4; i++) await give(i, 2000 + i);
+    // The 10th is complete; the 11th has not ended.
+    expect((await monthToDate()).data).toEqual([{ currency: 'EUR', amount: 4006, credits: 4, asOf: '2026-11-10' }]);
+
+    // A credit whose transaction begins on the 11th and waits across midnight: the 11th stays
+    // incomplete past the grace period, so the figure cannot change once published.
+    const holder = new Client({ connectionString: pg.url });
+    await holder.connect();
+    clock.set('2026-11-11 23:59:57');
+    await holder.query('BEGIN');
+    await holder.query('SELECT 1 FROM usage_agent_day WHERE agent_id = $1 FOR UPDATE', [agents[0].id]);
+    const late = call(a.base, 'POST', '/v1/credits', credit(5000), agents[0].token, randomUUID());
+    await new Promise((r) => setTimeout(r, 6_500));
+    expect((await monthToDate()).data).toEqual([{ currency: 'EUR', amount: 4006, credits: 4, asOf: '2026-11-10' }]);
+    await holder.query('COMMIT');
+    await holder.end();
+    expect((await late).status).toBe(201);
+    const settled = 4006 + 8006 + 5000;
+    expect((await monthToDate()).data).toEqual([{ currency: 'EUR', amount: settled, credits: 9, asOf: '2026-11-11' }]);
+
+    // The month ends on one agent's credit: month-to-date never shows it (too few agents) ...
+    clock.set('2026-11-30 12:00:00');
+    await give(1, 777);
+    expect((await monthToDate()).data).toEqual([{ currency: 'EUR', amount: settled, credits: 9, asOf: '2026-11-11' }]);
+    // ... so November's total minus that last figure would be exactly that credit: November's EUR
+    // release is withheld, as a currency-month that cannot be made safe is.
+    clock.set('2026-12-01 00:00:10');
+    const november = await call(a.base, 'GET', '/v1/reports/spend?from=2026-11&to=2026-11', undefined, financeToken);
+    expect(november.status).toBe(200);
+    expect(november.body).toMatchObject({ totals: [], rows: [], withheld: [{ month: '2026-11', currency: 'EUR' }] });
+    const journal = await call(b.base, 'GET', '/v1/ledger/journal?from=2026-11&to=2026-11', undefined, financeToken);
+    expect(journal.status).toBe(200);
+    for (const line of journal.body.data) expect(line.net).toBeNull();
+    // October (its last day passed) was published.
+    const october = await call(b.base, 'GET', '/v1/reports/spend?from=2026-10&to=2026-10', undefined, financeToken);
+    expect(october.body.withheld).toEqual([]);
+  }, 120_000);
+
+  it('refuses to start with a LEEWAY_TIMEZONE other than the one the latest release was cut in', async () => {
+    const service = spawnService({
+      ...clock.env,
+      DATABASE_URL: pg.url,
+      PORT: String(await freePort()),
+      LEEWAY_TIMEZONE: 'Europe/Warsaw',
+      LOG_LEVEL: 'warn',
+    });
+    const exit = await Promise.race([
+      service.exited,
+      new Promise<never>((_, reject) => setTimeout(() => reject(new Error(service.output())), 60_000)),
+    ]);
+    expect(exit.code).toBe(1);
+    const lines = service
+      .output()
+      .split('\n')
+      .filter((l) => l.startsWith('Leeway failed to start'));
+    // One line, naming both zones and the way out (the latest release is November once the test above ran).
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(
+      /^Leeway failed to start: LEEWAY_TIMEZONE is "Europe\/Warsaw", but the month releases were cut in "UTC" \(the latest, 2026-1[01]\); .* so set LEEWAY_TIMEZONE=UTC$/,
+    );
+  }, 90_000);
 });

@@ -125,7 +125,7 @@ export class CreditsService {
           );
         }
         // Counted once committed; a replay logged nothing new.
-        if (!row.replayed) this.metrics.creditLogged(dto.currency, dto.amount);
+        if (!row.replayed) this.metrics.creditLogged();
         const body = integration ? integrationAnswer(row, dto.agentRef!) : answer(row);
         return { status: row.stored_status ?? 201, body, replayed: row.replayed, creditId: row.id };
       } catch (error) {
@@ -237,7 +237,7 @@ export class CreditsService {
         reversal_recorded_at: reversal.recorded_at,
       });
     });
-    this.metrics.creditReversed(reversed.currency, reversed.amount);
+    this.metrics.creditReversed();
     return reversed;
   }
 

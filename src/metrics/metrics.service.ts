@@ -13,8 +13,10 @@ const HTTP_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', '
 
 /**
  * Everything /metrics exposes. Labels are limited to bounded, non-personal values (route templates,
- * status codes, currencies, outcomes): never an agent, team, role or a raw URL. Each application
- * has its own registry, so several apps in one process (the tests) do not collide.
+ * status codes, outcomes): never an agent, team, role, currency or a raw URL. No amount is exposed:
+ * a live spend counter read before and after one credit is that credit, and a currency used by one
+ * agent is that agent's spend (reports read closed-month releases only). Each application has its
+ * own registry, so several apps in one process (the tests) do not collide.
  */
 @Injectable()
 export class MetricsService {
@@ -35,31 +37,16 @@ export class MetricsService {
     registers: [this.registry],
   });
 
+  // Counts over all currencies only: a count per currency, in a currency one agent uses, is that agent's.
   private readonly credits = new Counter({
     name: 'leeway_credits_logged_total',
-    help: 'Credits logged (committed; idempotent replays not counted), by currency',
-    labelNames: ['currency'] as const,
-    registers: [this.registry],
-  });
-
-  private readonly creditAmount = new Counter({
-    name: 'leeway_credit_amount_minor_units_total',
-    help: 'Sum of logged credit amounts in minor units, by currency',
-    labelNames: ['currency'] as const,
+    help: 'Credits logged (committed; idempotent replays not counted), over all currencies',
     registers: [this.registry],
   });
 
   private readonly reversals = new Counter({
     name: 'leeway_credit_reversals_total',
-    help: 'Credit reversals committed, by currency',
-    labelNames: ['currency'] as const,
-    registers: [this.registry],
-  });
-
-  private readonly reversedAmount = new Counter({
-    name: 'leeway_reversed_amount_minor_units_total',
-    help: 'Sum of reversed credit amounts in minor units, by currency',
-    labelNames: ['currency'] as const,
+    help: 'Credit reversals committed, over all currencies',
     registers: [this.registry],
   });
 
@@ -113,15 +100,12 @@ export class MetricsService {
     this.httpDuration.observe(labels, seconds);
   }
 
-  // Prometheus samples are doubles: Number() here only loses precision beyond 2^53 minor units.
-  creditLogged(currency: string, amount: bigint | number): void {
-    this.credits.inc({ currency });
-    this.creditAmount.inc({ currency }, Number(amount));
+  creditLogged(): void {
+    this.credits.inc();
   }
 
-  creditReversed(currency: string, amount: bigint | number | string): void {
-    this.reversals.inc({ currency });
-    this.reversedAmount.inc({ currency }, Number(amount));
+  creditReversed(): void {
+    this.reversals.inc();
   }
 
   releaseJob(trigger: 'background' | 'report', outcome: 'released' | 'already' | 'error', seconds: number): void {

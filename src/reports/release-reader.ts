@@ -4,11 +4,12 @@ import { DomainError } from '../common/domain-error';
 import { APP_CONFIG, AppConfig } from '../config/config';
 import { LIMIT_KEYS } from '../roles/limits';
 import { combineHistograms, Histogram, percentileEdge } from './limit-fit-buckets';
-import { BlockFigures, GroupKey, passesRules, ROLLUP_ORDER } from './release-rule';
+import { BlockFigures, GroupKey, ROLLUP_ORDER } from './release-rule';
 import { addFigures, emptySum, SumRow } from './release-sums';
-import { LimitFitCounts } from './releases.repository';
+import { LimitFitShares } from './releases.repository';
 import { MonthRows, StoredRow } from './month-rows';
-import { MonthStatus, ReleasesService } from './releases.service';
+import { COMPLETE_BEFORE_DAY, MonthStatus, ReleasesService } from './releases.service';
+import { DayShare, monthToDateChain } from './month-to-date';
 
 export type ReleasePeriod = 'none' | 'month' | 'quarter' | 'year';
 
@@ -208,7 +209,13 @@ export class ReleaseReader {
     const range = await this.closedRange(q.from, q.to);
     if (!range) return { minCohort: this.config.minCohort, from: null, to: null, rows: [] };
     const stored: Array<
-      Omit<LimitFitCounts, 'agents'> & { currency: string; bucket_edges: string[]; bucket_credits: number[] }
+      { [K in keyof LimitFitShares]: number | null } & {
+        role_id: string;
+        credits: number;
+        currency: string;
+        bucket_edges: string[];
+        bucket_credits: number[];
+      }
     > = await this.dataSource.query(
       `SELECT role_id, currency, credits, bucket_edges::text[], bucket_credits, over_per_credit, with_overrun,
               bound_per_credit, bound_per_case, bound_per_agent_day, bound_per_agent_month
@@ -240,6 +247,9 @@ export class ReleaseReader {
           months.map((m): Histogram => ({ edges: m.bucket_edges.map((e) => BigInt(e)), credits: m.bucket_credits })),
         )!;
         const credits = months.reduce((s, m) => s + m.credits, 0);
+        // A month that withheld its shares withholds them for any range holding it (else the range
+        // minus the other months would show them).
+        const withheld = months.some((m) => m.with_overrun === null);
         const bound = {
           perCredit: sumOf(months, 'bound_per_credit'),
           perCase: sumOf(months, 'bound_per_case'),
@@ -261,9 +271,9 @@ export class ReleaseReader {
           p90: percentileEdge(histogram, 90),
           p95: percentileEdge(histogram, 95),
           p99: percentileEdge(histogram, 99),
-          shareOverPerCredit: share(sumOf(months, 'over_per_credit'), credits),
-          shareWithOverrun: share(sumOf(months, 'with_overrun'), credits),
-          bindingLimit: bound[top] > 0 ? top : 'none',
+          shareOverPerCredit: withheld ? null : share(sumOf(months, 'over_per_credit'), credits),
+          shareWithOverrun: withheld ? null : share(sumOf(months, 'with_overrun'), credits),
+          bindingLimit: withheld ? null : bound[top] > 0 ? top : 'none',
           suggestedPerCredit: percentileEdge(histogram, 95),
         });
       }
@@ -298,9 +308,10 @@ export class ReleaseReader {
   }
 
   /**
-   * The open month's running total per currency: it advances by whole days (ended, past the grace
-   * period), and only once the increment since the last published figure covers minCohort agents
-   * and passes the p% rule; other days carry forward.
+   * The open month's running total per currency: it advances by whole complete days (ended, past
+   * the grace period, and no transaction that began before the day's end still running), and only
+   * once the increment since the last published figure covers minCohort agents and passes the p%
+   * rule; other days carry forward (see monthToDateChain, which the month's release reruns).
    */
   async monthToDate() {
     const tz = this.config.timezone;
@@ -313,8 +324,7 @@ export class ReleaseReader {
       amount: string;
     }> = await this.dataSource.query(
       `WITH bounds AS (
-           SELECT date_trunc('month', now() AT TIME ZONE $1) AS lo,
-                  date_trunc('day', (now() - make_interval(secs => $2)) AT TIME ZONE $1) AS hi
+           SELECT date_trunc('month', now() AT TIME ZONE $1) AS lo, ${COMPLETE_BEFORE_DAY} AS hi
          ), entries AS (
            SELECT c.currency, c.recorded_at, c.agent_id, 1 AS credits, c.amount FROM credits c
            UNION ALL
@@ -333,30 +343,16 @@ export class ReleaseReader {
       `SELECT to_char(now() AT TIME ZONE $1, 'YYYY-MM') AS month`,
       [tz],
     );
-    const byCurrency = new Map<string, typeof rows>();
-    for (const r of rows) byCurrency.set(r.currency, [...(byCurrency.get(r.currency) ?? []), r]);
-    const data = [];
-    for (const [currency, list] of [...byCurrency].sort(([a], [b]) => (a < b ? -1 : 1))) {
-      let published = { amount: 0n, credits: 0, asOf: null as string | null };
-      let pending = { amount: 0n, credits: 0, agents: new Map<string, bigint>() };
-      const days = [...new Set(list.map((r) => r.day))].sort();
-      for (const day of days) {
-        for (const r of list.filter((x) => x.day === day)) {
-          pending.amount += BigInt(r.amount);
-          pending.credits += r.credits;
-          pending.agents.set(r.agent_id, (pending.agents.get(r.agent_id) ?? 0n) + BigInt(r.amount));
-        }
-        if (passesRules(pending.agents, this.rules)) {
-          published = {
-            amount: published.amount + pending.amount,
-            credits: published.credits + pending.credits,
-            asOf: day,
-          };
-          pending = { amount: 0n, credits: 0, agents: new Map() };
-        }
-      }
-      data.push({ currency, amount: published.amount, credits: published.credits, asOf: published.asOf });
+    const byCurrency = new Map<string, DayShare[]>();
+    for (const r of rows) {
+      const share = { day: r.day, agent: r.agent_id, credits: r.credits, amount: BigInt(r.amount) };
+      const list = byCurrency.get(r.currency);
+      if (list) list.push(share);
+      else byCurrency.set(r.currency, [share]);
     }
+    const data = [...byCurrency]
+      .sort(([a], [b]) => (a < b ? -1 : 1))
+      .map(([currency, list]) => ({ currency, ...monthToDateChain(list, this.rules).published }));
     return { month, minCohort: this.config.minCohort, data };
   }
 
@@ -483,10 +479,11 @@ function monthsBetween(from: string, to: string): number {
   return (b[0] - a[0]) * 12 + (b[1] - a[1]) + 1;
 }
 
-function sumOf<T extends Record<K, number>, K extends string>(rows: T[], key: K): number {
-  return rows.reduce((s, r) => s + r[key], 0);
+function sumOf<T extends Record<K, number | null>, K extends string>(rows: T[], key: K): number {
+  return rows.reduce((s, r) => s + (r[key] ?? 0), 0);
 }
 
+/** A share of credits (a ratio of counts, not money), clamped to [0, 1]: net counts can dip below zero. */
 function share(part: number, whole: number): number {
-  return whole === 0 ? 0 : Math.round((part / whole) * 10_000) / 10_000;
+  return whole === 0 ? 0 : Math.min(1, Math.max(0, Math.round((part / whole) * 10_000) / 10_000));
 }

@@ -12,9 +12,12 @@ import { PeriodBlock, sumBlocks } from './release-sums';
 
 const RULES = { minCohort: 5, dominancePercent: 10 };
 
-/** An independent statement of the two rules: sort the shares, count, compare. */
+/** An independent statement of the two rules: drop zero nets, sort the shares, count, compare. */
 function fair(shares: Map<string, bigint>, rules = RULES): boolean {
-  const sorted = [...shares.values()].map((v) => (v < 0n ? -v : v)).sort((a, b) => (a > b ? -1 : a < b ? 1 : 0));
+  const sorted = [...shares.values()]
+    .filter((v) => v !== 0n)
+    .map((v) => (v < 0n ? -v : v))
+    .sort((a, b) => (a > b ? -1 : a < b ? 1 : 0));
   if (sorted.length < rules.minCohort) return false;
   const rest = sorted.slice(2).reduce((s, v) => s + v, 0n);
   return rest * 100n >= BigInt(rules.dominancePercent) * sorted[0];
@@ -49,25 +52,47 @@ const ledgerArb = fc
       }),
       { minLength: 0, maxLength: 300 },
     ),
+    // A credit and its reversal in the same month: the agent's net is zero (padding that costs nothing).
+    pairs: fc.array(
+      fc.record({
+        agent: fc.nat(),
+        reason: fc.constantFrom('late', 'damaged', 'billing'),
+        kind: fc.constantFrom('voucher', 'refund'),
+        channel: fc.constantFrom('phone', 'chat', 'social'),
+        amount: fc.bigInt({ min: 1n, max: 5_000n }),
+        withOverrun: fc.boolean(),
+      }),
+      { maxLength: 40 },
+    ),
   })
-  .map(({ agents, roles, teams, entries }) =>
-    entries.map((e): Entry => {
+  .map(({ agents, roles, teams, entries, pairs }) => {
+    const keysOf = (agent: number, e: { reason: string; kind: string; channel: string }): KeyValues => ({
+      role: agent % 7 === 6 ? null : `role-${agent % roles}`,
+      team: agent % 11 === 10 ? null : `team-${agent % teams}`,
+      reason: e.reason,
+      kind: e.kind,
+      channel: e.channel,
+    });
+    const single = entries.map((e): Entry => {
       const agent = e.agent % agents;
       return {
         agent,
-        keys: {
-          role: agent % 7 === 6 ? null : `role-${agent % roles}`,
-          team: agent % 11 === 10 ? null : `team-${agent % teams}`,
-          reason: e.reason,
-          kind: e.kind,
-          channel: e.channel,
-        },
+        keys: keysOf(agent, e),
         amount: e.reversal && e.overrunPart === 3 ? -e.amount : e.amount,
         overrun: e.overrunPart === 0 ? e.amount / 3n : 0n,
         reversal: e.reversal && e.overrunPart === 3,
       };
-    }),
-  );
+    });
+    const paired = pairs.flatMap((p): Entry[] => {
+      const agent = p.agent % agents;
+      const overrun = p.withOverrun ? p.amount / 2n : 0n;
+      return [
+        { agent, keys: keysOf(agent, p), amount: p.amount, overrun, reversal: false },
+        { agent, keys: keysOf(agent, p), amount: -p.amount, overrun, reversal: true },
+      ];
+    });
+    return [...single, ...paired];
+  });
 
 function cellsOf(entries: Entry[]): CellInput[] {
   const cells = new Map<string, { keys: KeyValues; shares: Map<string, AgentShare> }>();
@@ -172,6 +197,31 @@ describe(releaseCurrencyMonth.name, () => {
     // Five agents, one of them dominant: the p% rule withholds it.
     const dominated = ['a', 'b', 'c', 'd'].map((a) => share(a, 10n)).concat(share('big', 1_000_000n));
     expect(releaseCurrencyMonth([{ keys, shares: dominated }], RULES).published).toBe(false);
+  });
+
+  it('never counts an agent whose credits and reversals of the month cancel out toward the cohort', () => {
+    const keys: KeyValues = { role: 'r', team: 't', reason: 'late', kind: 'voucher', channel: 'phone' };
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: RULES.minCohort - 1 }),
+        fc.integer({ min: 1, max: 12 }),
+        fc.array(fc.bigInt({ min: 1n, max: 10_000n }), { minLength: 1, maxLength: 12 }),
+        (real, padding, amounts) => {
+          const at = (i: number) => amounts[i % amounts.length];
+          const entries: Entry[] = [];
+          for (let a = 0; a < real; a++) entries.push({ agent: a, keys, amount: at(a), overrun: 0n, reversal: false });
+          for (let a = real; a < real + padding; a++) {
+            const overrun = at(a) / 2n;
+            entries.push({ agent: a, keys, amount: at(a), overrun, reversal: false });
+            entries.push({ agent: a, keys, amount: -at(a), overrun, reversal: true });
+          }
+          const sut = releaseCurrencyMonth(cellsOf(entries), RULES);
+          // Fewer than minCohort agents moved any money: nothing but the month's existence shows.
+          expect(sut).toEqual({ published: false, blocks: [] });
+        },
+      ),
+      { numRuns: 200 },
+    );
   });
 
   it('makes every report figure, and every difference of nested or overlapping reports, a sum of whole blocks', () => {

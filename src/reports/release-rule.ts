@@ -75,15 +75,20 @@ interface Piece extends Tally {
 const abs = (v: bigint) => (v < 0n ? -v : v);
 
 /**
- * The two rules for a set of agents' net contributions: at least `minCohort` agents, and what the
- * others add up to (by absolute value) is at least p% of the largest, after the two largest.
+ * The two rules for a set of agents' net contributions: at least `minCohort` agents with a non-zero
+ * net, and what the others add up to (by absolute value) is at least p% of the largest, after the
+ * two largest. An agent whose credit and reversal cancel out adds nothing to the figure, so they
+ * cannot pad a block (padding that way would cost the colluders nothing).
  */
 export function passesRules(contributions: Map<string, bigint>, rules: ReleaseRules): boolean {
   if (contributions.size < rules.minCohort) return false;
+  let agents = 0;
   let total = 0n;
   let first = 0n;
   let second = 0n;
   for (const value of contributions.values()) {
+    if (value === 0n) continue;
+    agents++;
     const share = abs(value);
     total += share;
     if (share > first) {
@@ -93,6 +98,7 @@ export function passesRules(contributions: Map<string, bigint>, rules: ReleaseRu
       second = share;
     }
   }
+  if (agents < rules.minCohort) return false;
   return (total - first - second) * 100n >= BigInt(rules.dominancePercent) * first;
 }
 

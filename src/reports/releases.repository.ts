@@ -18,12 +18,12 @@ const MONTH_ENTRIES = `
   ), entries AS (
     SELECT c.currency, c.role_id, c.team_id, c.reason_code, c.kind, c.channel, c.agent_id,
            c.amount, c.within_discretion, c.overrun, c.limits_version, c.binding_limit,
-           1 AS sign, c.id AS credit_id
+           1 AS sign, c.id AS credit_id, c.recorded_at
       FROM credits c, bounds WHERE c.recorded_at >= bounds.lo AND c.recorded_at < bounds.hi
     UNION ALL
     SELECT c.currency, c.role_id, c.team_id, c.reason_code, c.kind, c.channel, c.agent_id,
            c.amount, c.within_discretion, c.overrun, c.limits_version, c.binding_limit,
-           -1 AS sign, c.id
+           -1 AS sign, c.id, r.recorded_at
       FROM credit_reversals r JOIN credits c ON c.id = r.credit_id, bounds
      WHERE r.recorded_at >= bounds.lo AND r.recorded_at < bounds.hi
   )`;
@@ -81,16 +81,56 @@ export interface BucketRow {
   agents: string[];
 }
 
-export interface LimitFitCounts {
+/** What limit fit counts per cell and agent: credits, and net counts from each credit's own snapshot. */
+export interface LimitFitShareRow {
   role_id: string;
+  team_id: string | null;
+  reason_code: string;
+  kind: string;
+  channel: string | null;
+  agent_id: string;
   credits: number;
-  agents: number;
+  /** Net (credits minus reversals of the month), as spend's creditsWithOverrun. */
+  overrun: string;
   over_per_credit: number;
   with_overrun: number;
   bound_per_credit: number;
   bound_per_case: number;
   bound_per_agent_day: number;
   bound_per_agent_month: number;
+}
+
+/** The counts behind limit fit's shares and binding limit, or null where they are withheld. */
+export interface LimitFitShares {
+  over_per_credit: number;
+  with_overrun: number;
+  bound_per_credit: number;
+  bound_per_case: number;
+  bound_per_agent_day: number;
+  bound_per_agent_month: number;
+}
+
+export interface LimitFitCounts {
+  role_id: string;
+  credits: number;
+  shares: LimitFitShares | null;
+}
+
+/** One entry's cell (role, team, reason, kind, channel) as jsonb: how limit fit leaves out cells. */
+const CELL_OF_ENTRY = `jsonb_build_array(e.role_id, e.team_id, e.reason_code, e.kind, e.channel)`;
+
+/** One agent's entries of one day and currency: credits (reversals not counted) and net amount. */
+export interface DayRow {
+  currency: string;
+  day: string;
+  agent_id: string;
+  credits: number;
+  amount: string;
+}
+
+/** The same cell from TypeScript, for the `$n::jsonb[]` of cells limit fit leaves out. */
+export function cellJson(keys: KeyValues): string {
+  return JSON.stringify([keys.role, keys.team, keys.reason, keys.kind, keys.channel]);
 }
 
 export interface JournalLine {
@@ -194,13 +234,17 @@ export const releasesRepository = {
     return { byCurrency, journal, entries };
   },
 
-  /** Credits (not reversals) of the month per role, ladder bucket and agent, for limit fit. */
+  /**
+   * Credits (not reversals) of the month per role, ladder bucket and agent, for limit fit, leaving
+   * out the cells in `without` (cells whose release block does not carry their role).
+   */
   async buckets(
     m: EntityManager,
     month: MonthStart,
     timezone: string,
     currency: string,
     unit: bigint,
+    without: string[],
   ): Promise<BucketRow[]> {
     // Bucket 0 is below one major unit; then 1, 2, 5, 10, 20, 50, … major units: width_bucket
     // counts the ladder edges at or below the amount (a binary search, exact in integers).
@@ -208,36 +252,55 @@ export const releasesRepository = {
     for (let i = 1; ladderEdge(i, unit) <= MAX_AMOUNT; i++) edges.push(ladderEdge(i, unit).toString());
     return m.query(
       `${MONTH_ENTRIES}, laddered AS (
-         SELECT role_id, agent_id, width_bucket(amount, $4::bigint[]) AS bucket
-           FROM entries WHERE currency = $3 AND sign > 0 AND role_id IS NOT NULL
+         SELECT e.role_id, e.agent_id, width_bucket(e.amount, $4::bigint[]) AS bucket
+           FROM entries e
+          WHERE e.currency = $3 AND e.sign > 0 AND e.role_id IS NOT NULL
+            AND ${CELL_OF_ENTRY} NOT IN (SELECT unnest($5::jsonb[]))
        )
        SELECT role_id, bucket, count(*)::int AS credits, array_agg(DISTINCT agent_id::text) AS agents
          FROM laddered GROUP BY role_id, bucket ORDER BY role_id, bucket`,
-      [month, timezone, currency, edges],
+      [month, timezone, currency, edges, without],
     );
   },
 
-  /** Per role: credits, agents, and the counts limit fit reads from each credit's own snapshot. */
-  async limitFitCounts(
+  /**
+   * Per cell with a role and agent: credits, and the net overrun and net counts limit fit reads from
+   * each credit's own limits snapshot (a reversal counts against its credit, as in spend).
+   */
+  async limitFitShares(
     m: EntityManager,
     month: MonthStart,
     timezone: string,
     currency: string,
-  ): Promise<LimitFitCounts[]> {
+  ): Promise<LimitFitShareRow[]> {
     return m.query(
       `${MONTH_ENTRIES}
-       SELECT e.role_id, count(*)::int AS credits, count(DISTINCT e.agent_id)::int AS agents,
-              count(*) FILTER (WHERE l.per_credit IS NOT NULL AND e.amount > l.per_credit)::int AS over_per_credit,
-              count(*) FILTER (WHERE e.overrun > 0)::int AS with_overrun,
-              count(*) FILTER (WHERE e.binding_limit = 'perCredit')::int AS bound_per_credit,
-              count(*) FILTER (WHERE e.binding_limit = 'perCase')::int AS bound_per_case,
-              count(*) FILTER (WHERE e.binding_limit = 'perAgentDay')::int AS bound_per_agent_day,
-              count(*) FILTER (WHERE e.binding_limit = 'perAgentMonth')::int AS bound_per_agent_month
+       SELECT e.role_id, e.team_id, e.reason_code, e.kind, e.channel, e.agent_id,
+              count(*) FILTER (WHERE e.sign > 0)::int AS credits,
+              sum(e.sign * e.overrun)::text AS overrun,
+              sum(e.sign * (l.per_credit IS NOT NULL AND e.amount > l.per_credit)::int)::int AS over_per_credit,
+              sum(e.sign * (e.overrun > 0)::int)::int AS with_overrun,
+              sum(e.sign * (e.binding_limit = 'perCredit')::int)::int AS bound_per_credit,
+              sum(e.sign * (e.binding_limit = 'perCase')::int)::int AS bound_per_case,
+              sum(e.sign * (e.binding_limit = 'perAgentDay')::int)::int AS bound_per_agent_day,
+              sum(e.sign * (e.binding_limit = 'perAgentMonth')::int)::int AS bound_per_agent_month
          FROM entries e
          LEFT JOIN role_limits l ON l.role_id = e.role_id AND l.version = e.limits_version AND l.currency = e.currency
-        WHERE e.currency = $3 AND e.sign > 0 AND e.role_id IS NOT NULL
-        GROUP BY e.role_id ORDER BY e.role_id`,
+        WHERE e.currency = $3 AND e.role_id IS NOT NULL
+        GROUP BY e.role_id, e.team_id, e.reason_code, e.kind, e.channel, e.agent_id`,
       [month, timezone, currency],
+    );
+  },
+
+  /** Per currency, day (in the time zone) and agent: credits and net amount, for month-to-date's chain. */
+  async monthDays(m: EntityManager, month: MonthStart, timezone: string): Promise<DayRow[]> {
+    return m.query(
+      `${MONTH_ENTRIES}
+       SELECT e.currency, to_char(e.recorded_at AT TIME ZONE $2, 'YYYY-MM-DD') AS day, e.agent_id,
+              count(*) FILTER (WHERE e.sign > 0)::int AS credits, sum(e.sign * e.amount)::text AS amount
+         FROM entries e
+        GROUP BY 1, 2, 3 ORDER BY 1, 2`,
+      [month, timezone],
     );
   },
 
@@ -350,6 +413,7 @@ export const releasesRepository = {
     row: LimitFitCounts,
     histogram: Histogram,
   ): Promise<void> {
+    const shares = row.shares;
     await m.query(
       `INSERT INTO release_limit_fit (month, role_id, currency, credits, bucket_edges, bucket_credits, over_per_credit,
                                       with_overrun, bound_per_credit, bound_per_case, bound_per_agent_day, bound_per_agent_month)
@@ -361,12 +425,12 @@ export const releasesRepository = {
         row.credits,
         histogram.edges.map(String),
         histogram.credits,
-        row.over_per_credit,
-        row.with_overrun,
-        row.bound_per_credit,
-        row.bound_per_case,
-        row.bound_per_agent_day,
-        row.bound_per_agent_month,
+        shares?.over_per_credit ?? null,
+        shares?.with_overrun ?? null,
+        shares?.bound_per_credit ?? null,
+        shares?.bound_per_case ?? null,
+        shares?.bound_per_agent_day ?? null,
+        shares?.bound_per_agent_month ?? null,
       ],
     );
   },

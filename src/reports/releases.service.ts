@@ -4,9 +4,27 @@ import { minorUnitsOf } from '../common/money';
 import { APP_CONFIG, AppConfig } from '../config/config';
 import { MetricsService } from '../metrics/metrics.service';
 import { Histogram, mergeBuckets } from './limit-fit-buckets';
-import { Block, CellInput, passesRules, releaseCurrencyMonth, ReleaseRules, ROLLUP_ORDER } from './release-rule';
+import { DayShare, monthToDateChain } from './month-to-date';
+import {
+  Block,
+  CellInput,
+  passesRules,
+  releaseCurrencyMonth,
+  ReleaseRules,
+  ROLLUP_ORDER,
+  TracedBlock,
+} from './release-rule';
 import { sumBlocks } from './release-sums';
-import { JournalLine, LimitFitCounts, MonthStart, releasesRepository as repo, StoredRow } from './releases.repository';
+import {
+  cellJson,
+  DayRow,
+  JournalLine,
+  LimitFitCounts,
+  LimitFitShares,
+  MonthStart,
+  releasesRepository as repo,
+  StoredRow,
+} from './releases.repository';
 
 export type MonthState = 'released' | 'due' | 'awaiting_close' | 'open';
 
@@ -21,16 +39,29 @@ export const GOODWILL_MERGED = 'goodwill:total';
 const BACKGROUND_MS = 60_000;
 
 /**
+ * The instant before which nothing can still be recorded ($2 grace seconds): the earlier of now
+ * minus the grace period and the start of the oldest transaction still running (in another session:
+ * a transaction's own snapshot of pg_stat_activity is frozen).
+ */
+const SETTLED_BEFORE = `least(now() - make_interval(secs => $2),
+                              coalesce((SELECT min(xact_start) FROM pg_stat_activity
+                                         WHERE xact_start IS NOT NULL AND pid <> pg_backend_pid()
+                                           AND backend_type = 'client backend'
+                                           AND datname = current_database()), now()))`;
+
+/**
  * The first month that is not yet closable ($1 time zone, $2 grace seconds): a month closes once
  * its end lies more than the grace period in the past and no transaction that began before its end
- * still runs (in another session: a transaction's own snapshot of pg_stat_activity is frozen).
+ * still runs.
  */
-const CLOSABLE_BEFORE = `to_char(date_trunc('month', least(now() - make_interval(secs => $2),
-                                    coalesce((SELECT min(xact_start) FROM pg_stat_activity
-                                               WHERE xact_start IS NOT NULL AND pid <> pg_backend_pid()
-                                                 AND backend_type = 'client backend'
-                                                 AND datname = current_database()), now())) AT TIME ZONE $1),
-                                  'YYYY-MM-DD')`;
+const CLOSABLE_BEFORE = `to_char(date_trunc('month', ${SETTLED_BEFORE} AT TIME ZONE $1), 'YYYY-MM-DD')`;
+
+/**
+ * The first day that is not yet complete, as a local timestamp ($1 time zone, $2 grace seconds):
+ * the same test as a month's, for month-to-date's days (an import that began before midnight and
+ * commits after it cannot change a day already counted).
+ */
+export const COMPLETE_BEFORE_DAY = `date_trunc('day', ${SETTLED_BEFORE} AT TIME ZONE $1)`;
 
 /**
  * Closes months and computes their releases: once a month has ended, the grace period has passed,
@@ -51,13 +82,32 @@ export class ReleasesService implements OnApplicationBootstrap, OnApplicationShu
     @Optional() private readonly metrics?: MetricsService,
   ) {}
 
-  onApplicationBootstrap(): void {
+  async onApplicationBootstrap(): Promise<void> {
+    await this.checkTimezone();
     this.timer = setInterval(() => {
       this.releaseDue('background').catch((error: unknown) =>
         this.log.warn(`release job: ${(error as Error).message}`),
       );
     }, BACKGROUND_MS);
     this.timer.unref();
+  }
+
+  /**
+   * Months are cut at midnights of LEEWAY_TIMEZONE. Changing it once releases exist would make the
+   * next month overlap the last release or leave a gap after it (entries in two releases, or in
+   * none), and then one release could be subtracted from another: refuse to start instead.
+   */
+  private async checkTimezone(): Promise<void> {
+    const [latest]: Array<{ month: string; timezone: string }> = await this.dataSource.query(
+      `SELECT to_char(month, 'YYYY-MM') AS month, timezone FROM month_releases ORDER BY month DESC LIMIT 1`,
+    );
+    if (latest && latest.timezone !== this.config.timezone) {
+      throw new Error(
+        `LEEWAY_TIMEZONE is "${this.config.timezone}", but the month releases were cut in "${latest.timezone}" ` +
+          `(the latest, ${latest.month}); months would overlap or leave gaps between releases, so set ` +
+          `LEEWAY_TIMEZONE=${latest.timezone}`,
+      );
+    }
   }
 
   onApplicationShutdown(): void {
@@ -165,10 +215,12 @@ export class ReleasesService implements OnApplicationBootstrap, OnApplicationShu
       const started = Date.now();
       const tz = this.config.timezone;
       const { byCurrency, journal: lines, entries } = await repo.month(m, month, tz);
+      const tails = this.monthToDateTails(await repo.monthDays(m, month, tz));
       const read = Date.now();
       const currencies = [];
       for (const [currency, cells] of byCurrency) {
-        currencies.push({ currency, ...(await this.computeCurrency(m, month, currency, cells)) });
+        const withheld = tails.has(currency);
+        currencies.push({ currency, ...(await this.computeCurrency(m, month, currency, cells, withheld)) });
       }
       const computed = Date.now();
       const journal = this.computeJournal(
@@ -192,27 +244,103 @@ export class ReleasesService implements OnApplicationBootstrap, OnApplicationShu
     });
   }
 
-  /** Blocks and limit fit of one currency-month, and whether every published block shows its split. */
-  private async computeCurrency(m: EntityManager, month: MonthStart, currency: string, cells: CellInput[]) {
+  /**
+   * Currencies whose month-to-date chain, recomputed from the month's entries, ends in a tail that
+   * never passed the rules: the month's total minus month-to-date's last figure would be that tail
+   * (a quiet last day of one or two agents), so such a currency-month is withheld as a whole.
+   */
+  private monthToDateTails(days: DayRow[]): Set<string> {
+    const byCurrency = new Map<string, DayShare[]>();
+    for (const d of days) {
+      const share = { day: d.day, agent: d.agent_id, credits: d.credits, amount: BigInt(d.amount) };
+      const list = byCurrency.get(d.currency);
+      if (list) list.push(share);
+      else byCurrency.set(d.currency, [share]);
+    }
+    return new Set([...byCurrency].filter(([, list]) => monthToDateChain(list, this.rules).tail).map(([c]) => c));
+  }
+
+  /**
+   * Blocks and limit fit of one currency-month, and whether every published block shows its split.
+   * A withheld currency-month (it cannot be made safe, or month-to-date's tail would show) publishes
+   * nothing but its existence: no blocks, no limit fit.
+   */
+  private async computeCurrency(
+    m: EntityManager,
+    month: MonthStart,
+    currency: string,
+    cells: CellInput[],
+    withheld: boolean,
+  ) {
+    const release = withheld ? { published: false, blocks: [] } : releaseCurrencyMonth(cells, this.rules);
+    const limitFit = release.published ? await this.limitFit(m, month, currency, cells, release.blocks) : [];
+    const splitShown = release.published && release.blocks.every((b) => b.overrun !== null);
+    return { release, limitFit, splitShown };
+  }
+
+  /**
+   * Limit fit of one published currency-month, per role: only the cells whose release block carries
+   * that role count (so a role's credits are exactly its spend row for the month, and no difference
+   * of the two isolates the cells rolled into an unlabelled residual). The shares and binding limit
+   * show only if the agents with an overrun in the role pass both rules and every block of the role
+   * shows its split; otherwise they are withheld (null), as a block's split is.
+   */
+  private async limitFit(
+    m: EntityManager,
+    month: MonthStart,
+    currency: string,
+    cells: CellInput[],
+    blocks: TracedBlock[],
+  ): Promise<Array<{ counts: LimitFitCounts; histogram: Histogram }>> {
     const tz = this.config.timezone;
-    const release = releaseCurrencyMonth(cells, this.rules);
+    const labelled = new Set<number>();
+    const splitWithheld = new Set<string>();
+    for (const b of blocks) {
+      if (!('role' in b.keys) || b.keys.role === null || b.keys.role === undefined) continue;
+      for (const i of b.members) labelled.add(i);
+      if (b.overrun === null) splitWithheld.add(b.keys.role);
+    }
+    const without = cells.flatMap((c, i) => (c.keys.role !== null && !labelled.has(i) ? [cellJson(c.keys)] : []));
+    const left = new Set(without);
+    const byRole = new Map<
+      string,
+      { credits: number; agents: Set<string>; overruns: Map<string, bigint>; shares: LimitFitShares }
+    >();
+    for (const r of await repo.limitFitShares(m, month, tz, currency)) {
+      const keys = { role: r.role_id, team: r.team_id, reason: r.reason_code, kind: r.kind, channel: r.channel };
+      if (left.has(cellJson(keys))) continue;
+      let role = byRole.get(r.role_id);
+      if (!role) {
+        role = { credits: 0, agents: new Set(), overruns: new Map(), shares: { ...NO_SHARES } };
+        byRole.set(r.role_id, role);
+      }
+      role.credits += r.credits;
+      if (r.credits > 0) role.agents.add(r.agent_id);
+      let flagged = BigInt(r.overrun) !== 0n;
+      for (const k of SHARE_COUNTS) {
+        role.shares[k] += r[k];
+        if (r[k] !== 0) flagged = true;
+      }
+      if (flagged) add(role.overruns, r.agent_id, BigInt(r.overrun));
+    }
     const digits = minorUnitsOf(currency);
-    const buckets = await repo.buckets(m, month, tz, currency, 10n ** BigInt(digits));
-    const limitFit: Array<{ counts: LimitFitCounts; histogram: Histogram }> = [];
-    for (const counts of await repo.limitFitCounts(m, month, tz, currency)) {
+    const buckets = await repo.buckets(m, month, tz, currency, 10n ** BigInt(digits), without);
+    const out: Array<{ counts: LimitFitCounts; histogram: Histogram }> = [];
+    for (const [roleId, role] of [...byRole].sort(([a], [b]) => (a < b ? -1 : 1))) {
       // A role shows in limit fit for a month only if that month's credits come from minCohort agents.
-      if (counts.agents < this.config.minCohort) continue;
+      if (role.agents.size < this.config.minCohort) continue;
       const histogram = mergeBuckets(
         buckets
-          .filter((b) => b.role_id === counts.role_id)
+          .filter((b) => b.role_id === roleId)
           .map((b) => ({ index: b.bucket, credits: b.credits, agents: new Set(b.agents) })),
         digits,
         this.config.minCohort,
       );
-      if (histogram) limitFit.push({ counts, histogram });
+      if (!histogram) continue;
+      const shown = role.overruns.size === 0 || (passesRules(role.overruns, this.rules) && !splitWithheld.has(roleId));
+      out.push({ counts: { role_id: roleId, credits: role.credits, shares: shown ? role.shares : null }, histogram });
     }
-    const splitShown = release.published && release.blocks.every((b) => b.overrun !== null);
-    return { release, limitFit, splitShown };
+    return out;
   }
 
   /**
@@ -251,6 +379,24 @@ export class ReleasesService implements OnApplicationBootstrap, OnApplicationShu
     });
   }
 }
+
+const SHARE_COUNTS = [
+  'over_per_credit',
+  'with_overrun',
+  'bound_per_credit',
+  'bound_per_case',
+  'bound_per_agent_day',
+  'bound_per_agent_month',
+] as const;
+
+const NO_SHARES: LimitFitShares = {
+  over_per_credit: 0,
+  with_overrun: 0,
+  bound_per_credit: 0,
+  bound_per_case: 0,
+  bound_per_agent_day: 0,
+  bound_per_agent_month: 0,
+};
 
 interface CurrencyOutcome {
   published: boolean;

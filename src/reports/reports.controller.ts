@@ -27,7 +27,11 @@ const CSV_COLUMNS = [
   'credits_with_overrun',
 ];
 
-/** The report as CSV lines: one per row, then the notShown line and the total of each currency. */
+/**
+ * The report as CSV lines: one per row, then the notShown line and the total of each currency, then
+ * a `withheld` line per currency-month that exists but publishes nothing (as JSON's `withheld`), so
+ * that a reader of the file knows the totals leave it out.
+ */
 function* csvLines(report: ReleaseSpendReport): Generator<string> {
   yield csvLine(CSV_COLUMNS);
   const figures = (f: ReleaseSpendReport['totals'][number]) => [
@@ -53,8 +57,22 @@ function* csvLines(report: ReleaseSpendReport): Generator<string> {
       ...figures(r),
     ]);
   }
-  for (const n of report.notShown) yield csvLine(['not_shown', ...Array(8).fill(null), ...figures(n)]);
+  // The notShown line of every currency, zeros included: the file says that nothing is missing.
+  for (const total of report.totals) {
+    const n = report.notShown.find((x) => x.currency === total.currency) ?? {
+      currency: total.currency,
+      credits: 0,
+      reversals: 0,
+      amount: 0n,
+      withinDiscretion: 0n,
+      overrun: 0n,
+      creditsWithOverrun: 0,
+    };
+    yield csvLine(['not_shown', ...Array(8).fill(null), ...figures(n)]);
+  }
   for (const t of report.totals) yield csvLine(['total', ...Array(8).fill(null), ...figures(t)]);
+  for (const w of report.withheld)
+    yield csvLine(['withheld', w.month, ...Array(7).fill(null), w.currency, ...Array(6).fill(null)]);
 }
 
 /**
@@ -79,7 +97,11 @@ export class ReportsController {
   @ApiOperation({
     summary: 'Goodwill spend of closed months: sums of published blocks, each covering at least minCohort agents',
   })
-  @ApiJsonOrCsv(SpendReportView, `Columns: ${CSV_COLUMNS.join(', ')}; line is row, not_shown or total`)
+  @ApiJsonOrCsv(
+    SpendReportView,
+    `Columns: ${CSV_COLUMNS.join(', ')}; line is row, not_shown, total or withheld (a currency-month, its month ` +
+      'in period, that exists but publishes nothing; its figures are empty)',
+  )
   async spend(@Query() q: SpendReportQueryDto, @Headers('accept') accept: string | undefined) {
     const report = await this.reader.spend({
       from: q.from,

@@ -92,11 +92,19 @@ export class LimitFitBucketView {
 
 const PERCENTILE = 'The upper edge of the bucket holding this percentile of credit amounts (1-2-5 steps)';
 const SHARE = { type: Number, format: 'double', minimum: 0, maximum: 1 } as const;
+const SHARE_WITHHELD =
+  'null (withheld, never 0) when, in a month of the range, the agents with an overrun in the role fall short of ' +
+  'minCohort or the p% rule, or a block of the role withholds its split';
 
 export class LimitFitRowView {
   @ApiProperty({ type: LimitFitRoleView }) role!: LimitFitRoleView;
   @ApiProperty({ example: 'EUR' }) currency!: string;
-  @ApiCount() credits!: number;
+  @ApiCount({
+    description:
+      "Credits in the role's release blocks, over the months the role shows in (each month's figure is the spend " +
+      "report's row for the role); cells rolled into a block without the role are not counted",
+  })
+  credits!: number;
   @ApiProperty({ type: LimitsView, nullable: true, description: 'Current limits; null when none in this currency' })
   limits!: LimitsView | null;
   @ApiProperty({
@@ -108,12 +116,24 @@ export class LimitFitRowView {
   @ApiMoney({ minimum: 0, description: PERCENTILE }) p90!: bigint;
   @ApiMoney({ minimum: 0, description: PERCENTILE }) p95!: bigint;
   @ApiMoney({ minimum: 0, description: PERCENTILE }) p99!: bigint;
-  @ApiProperty({ ...SHARE, description: 'Share of credits above the perCredit in force when each was logged' })
-  shareOverPerCredit!: number;
-  @ApiProperty({ ...SHARE, description: 'Share of credits with an overrun' })
-  shareWithOverrun!: number;
-  @ApiProperty({ enum: [...LIMIT_KEYS, 'none'], description: 'The limit that bound most often' })
-  bindingLimit!: string;
+  @ApiProperty({
+    ...SHARE,
+    nullable: true,
+    description: `Share of credits above the perCredit in force when each was logged (net of the months' reversals). ${SHARE_WITHHELD}`,
+  })
+  shareOverPerCredit!: number | null;
+  @ApiProperty({
+    ...SHARE,
+    nullable: true,
+    description: `Share of credits with an overrun (net of the months' reversals). ${SHARE_WITHHELD}`,
+  })
+  shareWithOverrun!: number | null;
+  @ApiProperty({
+    enum: [...LIMIT_KEYS, 'none'],
+    nullable: true,
+    description: `The limit that bound most often. ${SHARE_WITHHELD}`,
+  })
+  bindingLimit!: string | null;
   @ApiMoney({ minimum: 0, description: 'A perCredit covering 95% of credits (a bucket edge)' })
   suggestedPerCredit!: bigint;
 }

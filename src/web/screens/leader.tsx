@@ -280,9 +280,11 @@ function LimitFit() {
 function FitRow(props: { row: Fit; money: (v: bigint) => string }) {
   const { t, locale } = useApp();
   const r = props.row;
-  const percent = new Intl.NumberFormat(locale, { style: 'percent', maximumFractionDigits: 1 }).format(
-    r.shareOverPerCredit,
-  );
+  // Withheld (null) when the agents with an overrun are too few to show: a dash, never 0%.
+  const percent =
+    r.shareOverPerCredit === null
+      ? `— (${t('finance.withheld')})`
+      : new Intl.NumberFormat(locale, { style: 'percent', maximumFractionDigits: 1 }).format(r.shareOverPerCredit);
   return (
     <article class="fit">
       <h3>
