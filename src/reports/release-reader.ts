@@ -262,11 +262,6 @@ export class ReleaseReader {
           currency,
           credits,
           limits: limits.get(`${role.id}/${currency}`) ?? null,
-          buckets: histogram.credits.map((c, i) => ({
-            from: histogram.edges[i],
-            to: histogram.edges[i + 1],
-            credits: c,
-          })),
           p50: percentileEdge(histogram, 50),
           p90: percentileEdge(histogram, 90),
           p95: percentileEdge(histogram, 95),

@@ -304,14 +304,28 @@ export class ReleasesService implements OnApplicationBootstrap, OnApplicationShu
     const left = new Set(without);
     const byRole = new Map<
       string,
-      { credits: number; agents: Set<string>; overruns: Map<string, bigint>; shares: LimitFitShares }
+      {
+        credits: number;
+        agents: Set<string>;
+        overruns: Map<string, bigint>;
+        overPerCredit: Map<string, bigint>;
+        otherOverruns: Map<string, bigint>;
+        shares: LimitFitShares;
+      }
     >();
     for (const r of await repo.limitFitShares(m, month, tz, currency)) {
       const keys = { role: r.role_id, team: r.team_id, reason: r.reason_code, kind: r.kind, channel: r.channel };
       if (left.has(cellJson(keys))) continue;
       let role = byRole.get(r.role_id);
       if (!role) {
-        role = { credits: 0, agents: new Set(), overruns: new Map(), shares: { ...NO_SHARES } };
+        role = {
+          credits: 0,
+          agents: new Set(),
+          overruns: new Map(),
+          overPerCredit: new Map(),
+          otherOverruns: new Map(),
+          shares: { ...NO_SHARES },
+        };
         byRole.set(r.role_id, role);
       }
       role.credits += r.credits;
@@ -322,6 +336,10 @@ export class ReleasesService implements OnApplicationBootstrap, OnApplicationShu
         if (r[k] !== 0) flagged = true;
       }
       if (flagged) add(role.overruns, r.agent_id, BigInt(r.overrun));
+      // The credits over the per-credit limit are a subset of those with an overrun: each side of
+      // that split is a count of its own agents (the difference of the two shares is the other).
+      add(role.overPerCredit, r.agent_id, BigInt(r.over_per_credit));
+      add(role.otherOverruns, r.agent_id, BigInt(r.with_overrun - r.over_per_credit));
     }
     const digits = minorUnitsOf(currency);
     const buckets = await repo.buckets(m, month, tz, currency, 10n ** BigInt(digits), without);
@@ -337,7 +355,13 @@ export class ReleasesService implements OnApplicationBootstrap, OnApplicationShu
         this.config.minCohort,
       );
       if (!histogram) continue;
-      const shown = role.overruns.size === 0 || (passesRules(role.overruns, this.rules) && !splitWithheld.has(roleId));
+      const fair = (side: Map<string, bigint>) => nonZero(side).size === 0 || passesRules(nonZero(side), this.rules);
+      const shown =
+        role.overruns.size === 0 ||
+        (passesRules(role.overruns, this.rules) &&
+          !splitWithheld.has(roleId) &&
+          fair(role.overPerCredit) &&
+          fair(role.otherOverruns));
       out.push({ counts: { role_id: roleId, credits: role.credits, shares: shown ? role.shares : null }, histogram });
     }
     return out;

@@ -84,12 +84,6 @@ export class SuppressedLimitFitRowView {
   suppressed!: true;
 }
 
-export class LimitFitBucketView {
-  @ApiMoney({ minimum: 0, description: 'Lower edge (inclusive)' }) from!: bigint;
-  @ApiMoney({ minimum: 0, description: 'Upper edge (exclusive)' }) to!: bigint;
-  @ApiCount() credits!: number;
-}
-
 const PERCENTILE = 'The upper edge of the bucket holding this percentile of credit amounts (1-2-5 steps)';
 const SHARE = { type: Number, format: 'double', minimum: 0, maximum: 1 } as const;
 const SHARE_WITHHELD =
@@ -107,11 +101,6 @@ export class LimitFitRowView {
   credits!: number;
   @ApiProperty({ type: LimitsView, nullable: true, description: 'Current limits; null when none in this currency' })
   limits!: LimitsView | null;
-  @ApiProperty({
-    type: [LimitFitBucketView],
-    description: 'Amounts on 1-2-5 edges; each bucket covers at least minCohort agents',
-  })
-  buckets!: LimitFitBucketView[];
   @ApiMoney({ minimum: 0, description: PERCENTILE }) p50!: bigint;
   @ApiMoney({ minimum: 0, description: PERCENTILE }) p90!: bigint;
   @ApiMoney({ minimum: 0, description: PERCENTILE }) p95!: bigint;

@@ -30,6 +30,12 @@ export const en = {
   'app.yes': 'yes',
   'app.no': 'no',
   'app.showOnce': 'Shown this once: copy it now. Only its hash is kept.',
+  'app.popupWaiting': 'Finish signing in in the window that opened.',
+  'app.popupBlocked': 'Your browser blocked the sign-in window.',
+  'app.popupOpen': 'Open the sign-in window',
+  'app.popupDone': 'You are signed in. This window closes by itself; if it stays open, you may close it.',
+  'app.popupOrphaned':
+    'The sidebar that asked to sign in is no longer open, so this sign-in was not used. Close this window and sign in again from the sidebar.',
   'nav.agent': 'Give credit',
   'nav.leader': 'Roles and limits',
   'nav.finance': 'Spend',
@@ -41,6 +47,7 @@ export const en = {
   'signIn.withLink': 'This sign-in link works once. Continue to sign in with it.',
   'signIn.withProvider': 'Sign in with your organisation’s account',
   'signIn.askAdmin': 'Ask a Leeway admin for a sign-in link.',
+  'signIn.forSidebar': 'This window signs you in to Leeway in your helpdesk’s sidebar, then closes by itself.',
   'signIn.signingIn': 'Signing in…',
   'signIn.failed': 'This sign-in link cannot be used: {detail}',
 
@@ -124,6 +131,9 @@ export const en = {
   'leader.fitSuppressed': 'Too few agents to show.',
   'leader.fitShare': '{share} of credits went over the per-credit limit',
   'leader.suggested': 'Suggested per-credit limit: {amount}',
+  'leader.fitChart': '{role} · {currency}: credit amounts by percentile',
+  'leader.fitAmounts': 'Credits at or below',
+  'leader.fitLimit': 'Per-credit limit today',
   'leader.credits': 'Credits',
 
   'finance.spend': 'Spend in closed months',

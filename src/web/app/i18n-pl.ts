@@ -33,6 +33,12 @@ export const pl: Dictionary = {
   'app.yes': 'tak',
   'app.no': 'nie',
   'app.showOnce': 'Widoczne tylko teraz: skopiuj od razu. Przechowywany jest wyłącznie skrót.',
+  'app.popupWaiting': 'Dokończ logowanie w oknie, które się otworzyło.',
+  'app.popupBlocked': 'Przeglądarka zablokowała okno logowania.',
+  'app.popupOpen': 'Otwórz okno logowania',
+  'app.popupDone': 'Zalogowano. To okno zamknie się samo; jeśli pozostanie otwarte, możesz je zamknąć.',
+  'app.popupOrphaned':
+    'Panel boczny, który poprosił o logowanie, nie jest już otwarty, więc to logowanie nie zostało użyte. Zamknij to okno i zaloguj się ponownie z panelu bocznego.',
   'nav.agent': 'Przyznaj rekompensatę',
   'nav.leader': 'Role i limity',
   'nav.finance': 'Wydatki',
@@ -44,6 +50,8 @@ export const pl: Dictionary = {
   'signIn.withLink': 'Ten link logowania działa tylko raz. Kontynuuj, aby się zalogować.',
   'signIn.withProvider': 'Zaloguj się kontem swojej organizacji',
   'signIn.askAdmin': 'Poproś administratora Leeway o link logowania.',
+  'signIn.forSidebar':
+    'To okno loguje cię do Leeway w panelu bocznym systemu obsługi zgłoszeń, a potem samo się zamyka.',
   'signIn.signingIn': 'Logowanie…',
   'signIn.failed': 'Nie można użyć tego linku logowania: {detail}',
 
@@ -128,6 +136,9 @@ export const pl: Dictionary = {
   'leader.fitSuppressed': 'Za mało pracowników, aby pokazać.',
   'leader.fitShare': '{share} rekompensat przekroczyło limit na rekompensatę',
   'leader.suggested': 'Sugerowany limit na rekompensatę: {amount}',
+  'leader.fitChart': '{role} · {currency}: kwoty rekompensat według percentyla',
+  'leader.fitAmounts': 'Rekompensaty do kwoty',
+  'leader.fitLimit': 'Dzisiejszy limit na rekompensatę',
   'leader.credits': 'Rekompensaty',
 
   'finance.spend': 'Wydatki w zamkniętych miesiącach',

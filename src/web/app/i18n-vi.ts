@@ -33,6 +33,12 @@ export const vi: Dictionary = {
   'app.yes': 'có',
   'app.no': 'không',
   'app.showOnce': 'Chỉ hiển thị lần này: hãy sao chép ngay. Hệ thống chỉ lưu mã băm.',
+  'app.popupWaiting': 'Hãy hoàn tất đăng nhập trong cửa sổ vừa mở.',
+  'app.popupBlocked': 'Trình duyệt của bạn đã chặn cửa sổ đăng nhập.',
+  'app.popupOpen': 'Mở cửa sổ đăng nhập',
+  'app.popupDone': 'Bạn đã đăng nhập. Cửa sổ này sẽ tự đóng; nếu nó vẫn mở, bạn có thể đóng nó.',
+  'app.popupOrphaned':
+    'Thanh bên yêu cầu đăng nhập không còn mở nữa, nên lần đăng nhập này không được dùng. Hãy đóng cửa sổ này và đăng nhập lại từ thanh bên.',
   'nav.agent': 'Tặng khoản thiện chí',
   'nav.leader': 'Vai trò và hạn mức',
   'nav.finance': 'Chi tiêu',
@@ -44,6 +50,7 @@ export const vi: Dictionary = {
   'signIn.withLink': 'Liên kết đăng nhập này chỉ dùng được một lần. Tiếp tục để đăng nhập.',
   'signIn.withProvider': 'Đăng nhập bằng tài khoản tổ chức của bạn',
   'signIn.askAdmin': 'Hãy xin quản trị viên Leeway một liên kết đăng nhập.',
+  'signIn.forSidebar': 'Cửa sổ này đăng nhập Leeway cho bạn trong thanh bên của hệ thống hỗ trợ, rồi tự đóng.',
   'signIn.signingIn': 'Đang đăng nhập…',
   'signIn.failed': 'Không thể dùng liên kết đăng nhập này: {detail}',
 
@@ -125,6 +132,9 @@ export const vi: Dictionary = {
   'leader.fitSuppressed': 'Quá ít nhân viên để hiển thị.',
   'leader.fitShare': '{share} số khoản vượt hạn mức mỗi khoản',
   'leader.suggested': 'Hạn mức mỗi khoản gợi ý: {amount}',
+  'leader.fitChart': '{role} · {currency}: số tiền các khoản theo phân vị',
+  'leader.fitAmounts': 'Các khoản không vượt quá',
+  'leader.fitLimit': 'Hạn mức mỗi khoản hiện nay',
   'leader.credits': 'Số khoản',
 
   'finance.spend': 'Chi tiêu trong các tháng đã chốt',

@@ -2,7 +2,7 @@ import { useEffect, useState } from 'preact/hooks';
 import type { Schemas } from '../api/client';
 import { BarChart } from '../app/bar-chart';
 import { big, formatDate, useApp } from '../app/context';
-import { formatAmountInput, formatMoney, parseAmount } from '../app/money';
+import { currencyDigits, formatAmountInput, formatMoney, parseAmount } from '../app/money';
 import { AddByName, ErrorNote, Section, Table, useAction } from '../app/ui';
 
 type Role = Schemas['RoleView'];
@@ -294,13 +294,28 @@ function FitRow(props: { row: Fit; money: (v: bigint) => string }) {
         {t('leader.fitShare', { share: percent })}.{' '}
         {t('leader.suggested', { amount: props.money(big(r.suggestedPerCredit)!) })}
       </p>
+      {/* Where the role's credit amounts fall (percentiles as 1-2-5 bucket edges), beside its
+          per-credit limit today: never counts per bucket, which subtraction from spend could break. */}
       <BarChart
-        label={`${r.role.name} ${r.currency}`}
-        labels={r.buckets.map((b) => `${props.money(big(b.from)!)}–${props.money(big(b.to)!)}`)}
+        label={t('leader.fitChart', { role: r.role.name ?? '', currency: r.currency })}
+        labels={['p50', 'p90', 'p95', 'p99']}
         series={[
-          { label: t('leader.credits'), values: r.buckets.map((b) => BigInt(b.credits)), format: (v) => String(v) },
+          {
+            label: t('leader.fitAmounts'),
+            values: [r.p50, r.p90, r.p95, r.p99].map((v) => big(v)!),
+            format: props.money,
+          },
+          ...(r.limits?.perCredit !== undefined && r.limits?.perCredit !== null
+            ? [
+                {
+                  label: t('leader.fitLimit'),
+                  values: Array<bigint>(4).fill(big(r.limits.perCredit)!),
+                  format: props.money,
+                },
+              ]
+            : []),
         ]}
-        digits={0}
+        digits={currencyDigits(r.currency)}
       />
       <p class="hint">
         p50 {props.money(big(r.p50)!)} · p90 {props.money(big(r.p90)!)} · p95 {props.money(big(r.p95)!)} · p99{' '}
