@@ -57,6 +57,9 @@ export class ReleaseReader {
     private readonly monthRows: MonthRows,
   ) {}
 
+  /** The open month's complete days read so far, per currency (see monthToDate). */
+  private monthToDateSeen?: { month: string; until: string; shares: Map<string, DayShare[]> };
+
   months(): Promise<MonthStatus[]> {
     return this.releases.months();
   }
@@ -310,45 +313,43 @@ export class ReleaseReader {
    */
   async monthToDate() {
     const tz = this.config.timezone;
-    const rows: Array<{
-      month: string;
-      currency: string;
-      day: string;
-      agent_id: string;
-      credits: number;
-      amount: string;
-    }> = await this.dataSource.query(
-      `WITH bounds AS (
-           SELECT date_trunc('month', now() AT TIME ZONE $1) AS lo, ${COMPLETE_BEFORE_DAY} AS hi
-         ), entries AS (
-           SELECT c.currency, c.recorded_at, c.agent_id, 1 AS credits, c.amount FROM credits c
-           UNION ALL
-           SELECT c.currency, r.recorded_at, c.agent_id, 0, -c.amount
-             FROM credit_reversals r JOIN credits c ON c.id = r.credit_id
-         )
-         SELECT to_char(bounds.lo, 'YYYY-MM') AS month, e.currency,
-                to_char(e.recorded_at AT TIME ZONE $1, 'YYYY-MM-DD') AS day, e.agent_id,
-                sum(e.credits)::int AS credits, sum(e.amount)::text AS amount
-           FROM entries e, bounds
-          WHERE e.recorded_at >= (bounds.lo AT TIME ZONE $1) AND e.recorded_at < (bounds.hi AT TIME ZONE $1)
-          GROUP BY 1, 2, 3, 4 ORDER BY 2, 3`,
+    const [bounds]: Array<{ month: string; lo: string; hi: string }> = await this.dataSource.query(
+      `SELECT to_char(lo, 'YYYY-MM') AS month, lo::text, greatest(lo, hi)::text AS hi
+         FROM (SELECT date_trunc('month', now() AT TIME ZONE $1) AS lo, ${COMPLETE_BEFORE_DAY} AS hi) b`,
       [tz, this.config.releaseGraceSeconds],
     );
-    const [{ month }]: Array<{ month: string }> = await this.dataSource.query(
-      `SELECT to_char(now() AT TIME ZONE $1, 'YYYY-MM') AS month`,
-      [tz],
-    );
-    const byCurrency = new Map<string, DayShare[]>();
-    for (const r of rows) {
-      const share = { day: r.day, agent: r.agent_id, credits: r.credits, amount: BigInt(r.amount) };
-      const list = byCurrency.get(r.currency);
-      if (list) list.push(share);
-      else byCurrency.set(r.currency, [share]);
+    // Complete days never change (nothing can still record into them), so each is read once: a
+    // later call reads only the days completed since, and a new month starts afresh.
+    let seen = this.monthToDateSeen;
+    if (!seen || seen.month !== bounds.month) seen = { month: bounds.month, until: bounds.lo, shares: new Map() };
+    if (seen.until < bounds.hi) {
+      const rows: Array<{ currency: string; day: string; agent_id: string; credits: number; amount: string }> =
+        await this.dataSource.query(
+          `WITH entries AS (
+               SELECT c.currency, c.recorded_at, c.agent_id, 1 AS credits, c.amount FROM credits c
+               UNION ALL
+               SELECT c.currency, r.recorded_at, c.agent_id, 0, -c.amount
+                 FROM credit_reversals r JOIN credits c ON c.id = r.credit_id
+             )
+             SELECT e.currency, to_char(e.recorded_at AT TIME ZONE $1, 'YYYY-MM-DD') AS day, e.agent_id,
+                    sum(e.credits)::int AS credits, sum(e.amount)::text AS amount
+               FROM entries e
+              WHERE e.recorded_at >= ($2::timestamp AT TIME ZONE $1) AND e.recorded_at < ($3::timestamp AT TIME ZONE $1)
+              GROUP BY 1, 2, 3`,
+          [tz, seen.until, bounds.hi],
+        );
+      const shares = new Map(seen.shares);
+      for (const r of rows) {
+        const share = { day: r.day, agent: r.agent_id, credits: r.credits, amount: BigInt(r.amount) };
+        shares.set(r.currency, [...(shares.get(r.currency) ?? []), share]);
+      }
+      seen = { month: bounds.month, until: bounds.hi, shares };
+      this.monthToDateSeen = seen;
     }
-    const data = [...byCurrency]
+    const data = [...seen.shares]
       .sort(([a], [b]) => (a < b ? -1 : 1))
       .map(([currency, list]) => ({ currency, ...monthToDateChain(list, this.rules).published }));
-    return { month, minCohort: this.config.minCohort, data };
+    return { month: bounds.month, minCohort: this.config.minCohort, data };
   }
 
   private get rules() {
