@@ -144,6 +144,58 @@ describe('reports agree with the ledger they summarise (e2e)', () => {
     }
   });
 
+  it('gives finance the books as the ledger has them: each month’s journal, and balances as at the last close', async () => {
+    const res = await t.as(finance.token).get(`/v1/ledger/journal?from=${months[0]}&to=${months[months.length - 1]}`);
+    expect(res.status).toBe(200);
+    const posted = await t.query<{ month: string; currency: string; account: string; net: string }>(
+      `SELECT to_char(local_day, 'YYYY-MM') AS month, currency, account, sum(delta)::text AS net FROM (
+         SELECT local_day, currency, debit_account AS account, amount AS delta FROM postings
+         UNION ALL SELECT local_day, currency, credit_account, -amount FROM postings
+       ) l WHERE to_char(local_day, 'YYYY-MM') <= $1 GROUP BY 1, 2, 3`,
+      [months[months.length - 1]],
+    );
+    type Row = { period: string; currency: string; account: string; net: number | null };
+    const journal: Row[] = res.body.data;
+    const mergedMonths = new Set(
+      journal.filter((r) => r.account === 'goodwill:total').map((r) => `${r.period} ${r.currency}`),
+    );
+    const as = (merged: boolean, account: string) =>
+      merged && account.startsWith('goodwill:') ? 'goodwill:total' : account;
+    // Each month: the journal's net per account is the postings' (goodwill as one line where merged).
+    const expectedMonth = new Map<string, bigint>();
+    for (const p of posted.filter((x) => months.includes(x.month))) {
+      const id = `${p.month} ${p.currency} ${as(mergedMonths.has(`${p.month} ${p.currency}`), p.account)}`;
+      expectedMonth.set(id, (expectedMonth.get(id) ?? 0n) + BigInt(p.net));
+    }
+    // A currency-month that cannot be published shows its lines with no figures (net null).
+    const withheld = new Set(journal.filter((r) => r.net === null).map((r) => `${r.period} ${r.currency}`));
+    for (const r of journal.filter((x) => withheld.has(`${x.period} ${x.currency}`))) expect(r.net).toBeNull();
+    const shown = journal.filter((r) => !withheld.has(`${r.period} ${r.currency}`));
+    expect(shown.length).toBeGreaterThan(0);
+    expect(new Map(shown.map((r) => [`${r.period} ${r.currency} ${r.account}`, BigInt(r.net!)]))).toEqual(
+      new Map([...expectedMonth].filter(([id]) => !withheld.has(id.split(' ').slice(0, 2).join(' ')))),
+    );
+    // As at the last close: every account's balance is the postings up to then; where any month
+    // merged the goodwill split, the balance shows it merged too (else subtraction would split it).
+    const balances = await t.as(finance.token).get('/v1/ledger/balances');
+    const mergedCurrencies = new Set([...mergedMonths].map((m) => m.split(' ')[1]));
+    const withheldCurrencies = new Set([...withheld].map((m) => m.split(' ')[1]));
+    const expected = new Map<string, bigint | null>();
+    for (const p of posted) {
+      const id = `${p.currency} ${as(mergedCurrencies.has(p.currency), p.account)}`;
+      expected.set(id, withheldCurrencies.has(p.currency) ? null : (expected.get(id) ?? 0n) + BigInt(p.net));
+    }
+    expect(
+      new Map(
+        balances.body.data.map((r: { currency: string; account: string; balance: number | null }) => [
+          `${r.currency} ${r.account}`,
+          r.balance === null ? null : BigInt(r.balance),
+        ]),
+      ),
+    ).toEqual(expected);
+    expect([...expected.values()].some((v) => v !== null)).toBe(true);
+  });
+
   it('gives limit-fit percentiles as bucket edges above the credits’ own percentiles', async () => {
     const res = await t
       .as(finance.token)

@@ -150,6 +150,36 @@ describe('limit fit and CSV around withheld figures (e2e)', () => {
     expect(night).toMatchObject({ credits: 8, shareOverPerCredit: null, shareWithOverrun: null, bindingLimit: null });
   });
 
+  it('gives finance the books of the closed month as the ledger has them: per account, goodwill as one line where a split is withheld', async () => {
+    const posted = await t.query<{ currency: string; account: string; debit: string; credit: string }>(
+      `SELECT currency, account, sum(debit)::text AS debit, sum(credit)::text AS credit FROM (
+         SELECT currency, debit_account AS account, amount AS debit, 0::bigint AS credit FROM postings
+         UNION ALL SELECT currency, credit_account, 0, amount FROM postings
+       ) l GROUP BY currency, account`,
+    );
+    // Frontline's split is withheld, so EUR's two goodwill accounts are one line, in the journal and
+    // in the balances; every other EUR account is exact. GBP cannot be published at all.
+    const merged = (account: string) => (account.startsWith('goodwill:') ? 'goodwill:total' : account);
+    const expected = new Map<string, bigint>();
+    for (const p of posted.filter((x) => x.currency === 'EUR'))
+      expected.set(merged(p.account), (expected.get(merged(p.account)) ?? 0n) + BigInt(p.debit) - BigInt(p.credit));
+    const journal = await t.as(finance.token).get(`/v1/ledger/journal?from=${month}&to=${month}`);
+    expect(journal.status).toBe(200);
+    const eur = journal.body.data.filter((r: { currency: string }) => r.currency === 'EUR');
+    expect(new Map(eur.map((r: { account: string; net: number }) => [r.account, BigInt(r.net)]))).toEqual(expected);
+    for (const r of journal.body.data.filter((x: { currency: string }) => x.currency === 'GBP'))
+      expect(r.net).toBeNull();
+    const balances = await t.as(finance.token).get('/v1/ledger/balances');
+    expect(balances.status).toBe(200);
+    const eurBalances = balances.body.data.filter((r: { currency: string }) => r.currency === 'EUR');
+    expect(
+      new Map(eurBalances.map((r: { account: string; balance: number }) => [r.account, BigInt(r.balance)])),
+    ).toEqual(expected);
+    expect(eurBalances.reduce((sum: bigint, r: { balance: number }) => sum + BigInt(r.balance), 0n)).toBe(0n);
+    for (const r of balances.body.data.filter((x: { currency: string }) => x.currency === 'GBP'))
+      expect(r.balance).toBeNull();
+  });
+
   it('computes no limit fit at all for a currency-month whose release is withheld', async () => {
     const spend = await t.as(finance.token).get(`/v1/reports/spend?from=${month}&to=${month}`);
     expect(spend.body.withheld).toEqual([{ month, currency: 'GBP' }]);

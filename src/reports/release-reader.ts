@@ -8,7 +8,13 @@ import { BlockFigures, GroupKey, ROLLUP_ORDER } from './release-rule';
 import { addFigures, emptySum, SumRow } from './release-sums';
 import { LimitFitShares } from './releases.repository';
 import { MonthRows, StoredRow } from './month-rows';
-import { COMPLETE_BEFORE_DAY, MonthStatus, ReleasesService } from './releases.service';
+import {
+  COMPLETE_BEFORE_DAY,
+  GOODWILL_ACCOUNTS,
+  GOODWILL_MERGED,
+  MonthStatus,
+  ReleasesService,
+} from './releases.service';
 import { DayShare, monthToDateChain } from './month-to-date';
 
 export type ReleasePeriod = 'none' | 'month' | 'quarter' | 'year';
@@ -393,11 +399,21 @@ export class ReleaseReader {
   async balances(currency?: string) {
     const range = await this.closedRange();
     if (!range) return { asOf: null, data: [] };
+    // Where any month of a currency showed its goodwill as one line, so do its balances: the two
+    // accounts' balances would give that month's withheld split by subtraction (and, summed without
+    // that month, would be wrong).
     const rows: Array<{ account: string; currency: string; balance: string | null }> = await this.dataSource.query(
-      `SELECT account, currency, CASE WHEN bool_and(net IS NOT NULL) THEN sum(net)::text END AS balance
-         FROM release_journal WHERE month <= $1::date AND ($2::text IS NULL OR currency = $2)
-        GROUP BY account, currency ORDER BY currency, account`,
-      [`${range.to}-01`, currency ?? null],
+      `WITH lines AS (
+         SELECT j.currency, j.net,
+                CASE WHEN j.account = ANY ($3::text[])
+                      AND EXISTS (SELECT 1 FROM release_journal g
+                                   WHERE g.currency = j.currency AND g.account = $4 AND g.month <= $1::date)
+                     THEN $4 ELSE j.account END AS account
+           FROM release_journal j WHERE j.month <= $1::date AND ($2::text IS NULL OR j.currency = $2)
+       )
+       SELECT account, currency, CASE WHEN bool_and(net IS NOT NULL) THEN sum(net)::text END AS balance
+         FROM lines GROUP BY account, currency ORDER BY currency, account`,
+      [`${range.to}-01`, currency ?? null, [...GOODWILL_ACCOUNTS, GOODWILL_MERGED], GOODWILL_MERGED],
     );
     const [{ as_of }]: Array<{ as_of: Date }> = await this.dataSource.query(
       `SELECT (($1::date + interval '1 month')::timestamp AT TIME ZONE $2) AS as_of`,

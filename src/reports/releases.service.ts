@@ -34,7 +34,7 @@ export interface MonthStatus {
   releasedAt: Date | null;
 }
 
-const GOODWILL = ['goodwill:within-discretion', 'goodwill:cost-of-doing-business'];
+export const GOODWILL_ACCOUNTS = ['goodwill:within-discretion', 'goodwill:cost-of-doing-business'];
 export const GOODWILL_MERGED = 'goodwill:total';
 const BACKGROUND_MS = 60_000;
 
@@ -379,7 +379,11 @@ export class ReleasesService implements OnApplicationBootstrap, OnApplicationShu
     >();
     for (const r of lines) {
       const outcome = shown.get(r.currency);
-      const account = outcome?.splitShown ? r.account : GOODWILL.includes(r.account) ? GOODWILL_MERGED : r.account;
+      const account = outcome?.splitShown
+        ? r.account
+        : GOODWILL_ACCOUNTS.includes(r.account)
+          ? GOODWILL_MERGED
+          : r.account;
       const id = `${r.currency} ${account}`;
       let side = sides.get(id);
       if (!side) sides.set(id, (side = { currency: r.currency, account, debit: new Map(), credit: new Map() }));
