@@ -82,6 +82,10 @@ export async function createApp(
   await app.register(helmet, {
     // Embedding in helpdesk sidebars is governed by frame-ancestors alone (X-Frame-Options cannot list origins).
     frameguard: false,
+    // A sidebar signs in through a window it opens, which hands the session back by window.opener.
+    // Cross-Origin-Opener-Policy: same-origin on any page of that way (/sign-in, the OIDC redirects,
+    // the app it lands on) would cut the link, the sidebar's top page being the helpdesk's.
+    crossOriginOpenerPolicy: { policy: 'unsafe-none' },
     contentSecurityPolicy: {
       directives: {
         'frame-ancestors': config.frameAncestors,

@@ -4,7 +4,9 @@ import { useEffect, useMemo, useState } from 'preact/hooks';
 import { Api, NetworkError, Schemas } from './api/client';
 import { Ctx, AppContext } from './app/context';
 import { initialLanguage, Language, LANGUAGES, rememberLanguage, translator } from './app/i18n';
-import { forgetSession, rememberReturn, takeSession } from './app/session';
+import { handOverToOpener, HandOverOutcome } from './app/popup-sign-in';
+import { forgetSession, takeSession } from './app/session';
+import { SignInAction } from './app/sign-in-action';
 import './styles.css';
 
 type Screen = 'agent' | 'leader' | 'finance' | 'auditor' | 'admin' | 'sessions';
@@ -33,6 +35,32 @@ function screensFor(me: Schemas['MeView']): Screen[] {
 
 function currentScreen(): string {
   return location.hash.replace(/^#\/?/, '');
+}
+
+/** A sign-in window that came back: it handed the session to the sidebar that opened it, or could not. */
+function HandedOver(props: { outcome: HandOverOutcome }) {
+  const t = useMemo(() => translator(initialLanguage()), []);
+  const { outcome } = props;
+  useEffect(() => {
+    document.documentElement.lang = initialLanguage();
+    // Nobody will use this session: end it rather than leave it open for its hours.
+    if (outcome.kind === 'orphaned') void signOutOf(new Api({ token: outcome.session, onUnauthenticated: () => {} }));
+  }, []);
+  return (
+    <main id="main" class="signed-out">
+      <h1>{t('app.name')}</h1>
+      <p id="status" role="status">
+        {outcome.kind === 'handed' ? t('app.popupDone') : t('app.popupOrphaned')}
+      </p>
+    </main>
+  );
+}
+
+/** Ends the session this API client signs in with, if it can; signing out locally follows anyway. */
+async function signOutOf(api: Api): Promise<void> {
+  const mine = await api.get<Schemas['SessionListView']>('/v1/me/sessions').catch(() => null);
+  const current = mine?.data.find((s) => s.current);
+  if (current) await api.delete(`/v1/me/sessions/${current.id}`).catch(() => undefined);
 }
 
 function App() {
@@ -93,11 +121,7 @@ function App() {
         <p id="status" role="status">
           {t('app.notSignedIn')}
         </p>
-        <p>
-          <a href="/sign-in" onClick={() => rememberReturn(location.pathname + location.search)}>
-            {t('app.signIn')}
-          </a>
-        </p>
+        <SignInAction t={t} language={language} onSession={setToken} />
         {languagePicker}
       </main>
     );
@@ -139,9 +163,7 @@ function App() {
         <button
           type="button"
           onClick={async () => {
-            const mine = await api.get<Schemas['SessionListView']>('/v1/me/sessions').catch(() => null);
-            const current = mine?.data.find((s) => s.current);
-            if (current) await api.delete(`/v1/me/sessions/${current.id}`).catch(() => undefined);
+            await signOutOf(api);
             signOut();
           }}
         >
@@ -156,4 +178,6 @@ function App() {
   );
 }
 
-render(<App />, document.getElementById('app')!);
+// A sign-in window coming back hands its session over before the app would keep it for itself.
+const handedOver = handOverToOpener();
+render(handedOver ? <HandedOver outcome={handedOver} /> : <App />, document.getElementById('app')!);

@@ -1,7 +1,8 @@
 import { render } from 'preact';
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { Api, ApiError, Schemas } from './api/client';
-import { initialLanguage, translator } from './app/i18n';
+import { initialLanguage, Language, LANGUAGES, translator } from './app/i18n';
+import { takePopupRequest } from './app/popup-sign-in';
 import { markedReturn, pendingMark, safeReturn, takeReturn } from './app/session';
 import './styles.css';
 
@@ -11,7 +12,12 @@ import './styles.css';
  * provider.
  */
 function SignIn() {
-  const t = useMemo(() => translator(initialLanguage()), []);
+  // Opened by a helpdesk's sidebar (#popup=<mark>): come back with the sidebar's mark, in its language.
+  const [popup] = useState(() => takePopupRequest(location.hash));
+  const [language] = useState<Language>(() =>
+    popup?.language && popup.language in LANGUAGES ? (popup.language as Language) : initialLanguage(),
+  );
+  const t = useMemo(() => translator(language), [language]);
   const api = useMemo(() => new Api({ token: null, onUnauthenticated: () => undefined }), []);
   const [link] = useState(() => new URLSearchParams(location.hash.slice(1)).get('link'));
   const [options, setOptions] = useState<Schemas['SignInOptionsView'] | null>(null);
@@ -22,11 +28,12 @@ function SignIn() {
     const remembered = takeReturn();
     return asked ? safeReturn(asked) : remembered;
   });
-  const [mark] = useState(pendingMark);
+  const [mark] = useState(() => popup?.mark ?? pendingMark());
   useEffect(() => {
-    document.documentElement.lang = initialLanguage();
-    if (link) history.replaceState(null, '', location.pathname + location.search);
-    else void api.get<Schemas['SignInOptionsView']>('/v1/sign-in').then(setOptions);
+    document.documentElement.lang = language;
+    if (popup || link) history.replaceState(null, '', location.pathname + location.search);
+    if (link) return;
+    void api.get<Schemas['SignInOptionsView']>('/v1/sign-in').then(setOptions);
   }, []);
   const useLink = async () => {
     setStatus(t('signIn.signingIn'));
@@ -40,6 +47,7 @@ function SignIn() {
   return (
     <main id="main" class="signed-out">
       <h1>{t('signIn.title')}</h1>
+      {popup && <p>{t('signIn.forSidebar')}</p>}
       {link ? (
         <>
           <p>{t('signIn.withLink')}</p>

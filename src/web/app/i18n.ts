@@ -1,6 +1,7 @@
 import { en, MessageKey } from './i18n-en';
 import { pl } from './i18n-pl';
 import { vi } from './i18n-vi';
+import { browserStorage } from './storage';
 
 export const LANGUAGES = { en: 'English', vi: 'Tiếng Việt', pl: 'Polski' } as const;
 export type Language = keyof typeof LANGUAGES;
@@ -10,7 +11,7 @@ const STORED = 'leeway.language';
 /** The reader's language: the one they chose here, else the first of the browser's we have. */
 export function initialLanguage(
   preferred: readonly string[] = navigator.languages,
-  stored = localStorage.getItem(STORED),
+  stored = browserStorage().getItem(STORED),
 ): Language {
   if (stored && stored in LANGUAGES) return stored as Language;
   for (const tag of preferred) {
@@ -21,7 +22,7 @@ export function initialLanguage(
 }
 
 export function rememberLanguage(language: Language): void {
-  localStorage.setItem(STORED, language);
+  browserStorage().setItem(STORED, language);
 }
 
 export type Translate = (key: MessageKey, vars?: Record<string, string | number>) => string;

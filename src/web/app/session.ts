@@ -1,3 +1,5 @@
+import { tabStorage } from './storage';
+
 const KEY = 'leeway.session';
 const RETURN = 'leeway.return';
 const PENDING = 'leeway.pending';
@@ -9,31 +11,50 @@ const MARK = 'signin';
  * in: a link someone else made with their own token in it signs nobody in.
  */
 export function takeSession(): string | null {
+  const { session: fresh, mark } = takeLanding();
+  const pending = tabStorage().getItem(PENDING);
+  if (fresh && mark && pending && mark === pending) {
+    keepSession(fresh);
+    tabStorage().removeItem(PENDING);
+  }
+  return tabStorage().getItem(KEY);
+}
+
+/**
+ * What signing in left in the address (`?signin=<mark>#session=<token>`), taken out of the address
+ * bar at once so that neither a reload nor a copied address carries it on.
+ */
+export function takeLanding(): { session: string | null; mark: string | null } {
   const url = new URL(location.href);
-  const fresh = new URLSearchParams(url.hash.slice(1)).get('session');
+  const session = new URLSearchParams(url.hash.slice(1)).get('session');
   const mark = url.searchParams.get(MARK);
-  if (fresh || mark) {
+  if (session || mark) {
     url.searchParams.delete(MARK);
     history.replaceState(null, '', url.pathname + url.search);
   }
-  const pending = sessionStorage.getItem(PENDING);
-  if (fresh && mark && pending && mark === pending) {
-    sessionStorage.setItem(KEY, fresh);
-    sessionStorage.removeItem(PENDING);
-  }
-  return sessionStorage.getItem(KEY);
+  return { session, mark };
+}
+
+/** Keeps a session this tab has checked the mark of (see takeSession). */
+export function keepSession(token: string): void {
+  tabStorage().setItem(KEY, token);
 }
 
 export function forgetSession(): void {
-  sessionStorage.removeItem(KEY);
+  tabStorage().removeItem(KEY);
+}
+
+/** A new mark, for one attempt at signing in (see pendingMark). */
+export function freshMark(): string {
+  return crypto.randomUUID();
 }
 
 /** The mark this tab expects back from signing in, made once per attempt. */
 export function pendingMark(): string {
-  let mark = sessionStorage.getItem(PENDING);
+  let mark = tabStorage().getItem(PENDING);
   if (!mark) {
-    mark = crypto.randomUUID();
-    sessionStorage.setItem(PENDING, mark);
+    mark = freshMark();
+    tabStorage().setItem(PENDING, mark);
   }
   return mark;
 }
@@ -52,11 +73,11 @@ export function safeReturn(path: string | null | undefined): string {
 
 /** Where to come back to after signing in (a helpdesk's ?caseRef=… included). */
 export function rememberReturn(path: string): void {
-  sessionStorage.setItem(RETURN, safeReturn(path));
+  tabStorage().setItem(RETURN, safeReturn(path));
 }
 
 export function takeReturn(): string {
-  const path = sessionStorage.getItem(RETURN);
-  sessionStorage.removeItem(RETURN);
+  const path = tabStorage().getItem(RETURN);
+  tabStorage().removeItem(RETURN);
   return safeReturn(path);
 }

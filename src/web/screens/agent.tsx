@@ -5,6 +5,7 @@ import { big, formatDate, useApp } from '../app/context';
 import { CURRENCY_DIGITS } from '../../common/currencies';
 import { currencyDigits, formatAmountInput, formatMoney, parseAmount, separators } from '../app/money';
 import { ErrorNote, Section, useAction } from '../app/ui';
+import { tabStorage } from '../app/storage';
 
 type Credit = Schemas['CreditView'];
 type Logged = Schemas['LoggedCreditView'];
@@ -32,14 +33,14 @@ const PENDING = 'leeway.pendingCredit';
  */
 const pending = {
   save(attempt: Attempt): void {
-    sessionStorage.setItem(
+    tabStorage().setItem(
       PENDING,
       JSON.stringify({ ...attempt, body: { ...attempt.body, amount: String(attempt.body.amount) } }),
     );
   },
   load(): Attempt | null {
     try {
-      const saved = JSON.parse(sessionStorage.getItem(PENDING) ?? 'null') as {
+      const saved = JSON.parse(tabStorage().getItem(PENDING) ?? 'null') as {
         key: string;
         body: Attempt['body'] & { amount: string };
       } | null;
@@ -50,7 +51,7 @@ const pending = {
     }
   },
   clear(): void {
-    sessionStorage.removeItem(PENDING);
+    tabStorage().removeItem(PENDING);
   },
 };
 
