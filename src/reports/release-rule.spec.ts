@@ -34,7 +34,7 @@ interface Entry {
 /** Agents with a fixed role and team; entries with skewed reasons, kinds and channels. */
 const ledgerArb = fc
   .record({
-    agents: fc.integer({ min: 1, max: 40 }),
+    agents: fc.integer({ min: 3, max: 40 }),
     roles: fc.integer({ min: 1, max: 4 }),
     teams: fc.integer({ min: 1, max: 6 }),
     entries: fc.array(
@@ -50,7 +50,8 @@ const ledgerArb = fc
         overrunPart: fc.integer({ min: 0, max: 3 }),
         reversal: fc.boolean(),
       }),
-      { minLength: 0, maxLength: 300 },
+      // Enough entries that most months publish something (fast-check's arrays are short by default).
+      { minLength: 60, maxLength: 300 },
     ),
     // A credit and its reversal in the same month: the agent's net is zero (padding that costs nothing).
     pairs: fc.array(
@@ -225,6 +226,7 @@ describe(releaseCurrencyMonth.name, () => {
   });
 
   it('makes every report figure, and every difference of nested or overlapping reports, a sum of whole blocks', () => {
+    let nestedRows = 0;
     const groupingArb = fc.subarray([...ROLLUP_ORDER]);
     fc.assert(
       fc.property(
@@ -243,6 +245,7 @@ describe(releaseCurrencyMonth.name, () => {
           const coarse = sumBlocks(released, g1);
           const fine = sumBlocks(released, g2);
           for (const row of coarse.rows) {
+            nestedRows++;
             const inRow = released.filter(
               (b) => b.period === row.period && g1.every((k) => k in b.keys && b.keys[k] === row.keys[k]),
             );
@@ -262,6 +265,115 @@ describe(releaseCurrencyMonth.name, () => {
       ),
       { numRuns: 150 },
     );
+    expect(nestedRows).toBeGreaterThan(100);
+  });
+
+  it('over several currencies, with reversals in later months, any periods, ranges and groupings: every figure is whole blocks that each pass', () => {
+    const MONTHS = ['2026-01', '2026-02', '2026-03', '2026-04'];
+    const creditArb = fc.record({
+      agent: fc.nat(),
+      currency: fc.constantFrom('EUR', 'EUR', 'EUR', 'GBP', 'PLN'),
+      month: fc.integer({ min: 0, max: 3 }),
+      // A reversal lands in its own month (the credit's or a later one), under the credit's keys.
+      reversedAfter: fc.option(fc.integer({ min: 0, max: 3 }), { freq: 4 }),
+      reason: fc.constantFrom('late', 'late', 'damaged', 'billing'),
+      kind: fc.constantFrom('voucher', 'voucher', 'refund'),
+      channel: fc.constantFrom('phone', 'phone', 'chat', 'social'),
+      amount: fc.oneof(
+        { weight: 9, arbitrary: fc.bigInt({ min: 100n, max: 5_000n }) },
+        { weight: 1, arbitrary: fc.bigInt({ min: 100_000n, max: 10_000_000n }) },
+      ),
+      overrunPart: fc.integer({ min: 0, max: 2 }),
+    });
+    const reportArb = fc.record({
+      groupBy: fc.subarray([...ROLLUP_ORDER]),
+      period: fc.constantFrom('month', 'quarter', 'year', 'none'),
+      from: fc.integer({ min: 0, max: 3 }),
+      span: fc.integer({ min: 0, max: 3 }),
+    });
+    let rowsChecked = 0;
+    const label = (month: string, period: string) =>
+      period === 'none'
+        ? null
+        : period === 'month'
+          ? month
+          : period === 'year'
+            ? month.slice(0, 4)
+            : `${month.slice(0, 4)}-Q${Math.ceil(Number(month.slice(5, 7)) / 3)}`;
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 8, max: 40 }),
+        fc.array(creditArb, { minLength: 100, maxLength: 400 }),
+        fc.array(reportArb, { minLength: 1, maxLength: 6 }),
+        (agents, credits, reports) => {
+          const byMonth = new Map<string, Entry[]>();
+          const put = (month: number, currency: string, e: Entry) => {
+            const id = `${MONTHS[month]} ${currency}`;
+            byMonth.set(id, [...(byMonth.get(id) ?? []), e]);
+          };
+          for (const c of credits) {
+            const agent = c.agent % agents;
+            const keys: KeyValues = {
+              role: `role-${agent % 3}`,
+              team: `team-${agent % 4}`,
+              reason: c.reason,
+              kind: c.kind,
+              channel: c.channel,
+            };
+            const overrun = c.overrunPart === 0 ? c.amount / 3n : 0n;
+            put(c.month, c.currency, { agent, keys, amount: c.amount, overrun, reversal: false });
+            if (c.reversedAfter !== null)
+              put(Math.max(c.month, c.reversedAfter), c.currency, {
+                agent,
+                keys,
+                amount: -c.amount,
+                overrun,
+                reversal: true,
+              });
+          }
+          const released: Array<PeriodBlock & { month: string; agents: Map<string, bigint> }> = [];
+          for (const [id, entries] of byMonth) {
+            const [month, currency] = id.split(' ');
+            const cells = cellsOf(entries);
+            const release = releaseCurrencyMonth(cells, RULES);
+            for (const b of release.blocks) {
+              const agentsIn = agentsOf(b, cells, (x) => x.amount);
+              expect(fair(agentsIn)).toBe(true);
+              released.push({ ...b, month, period: month, currency, agents: agentsIn });
+            }
+          }
+          for (const r of reports) {
+            const inRange = MONTHS.slice(r.from, Math.min(MONTHS.length, r.from + r.span + 1));
+            const blocks = released
+              .filter((b) => inRange.includes(b.month))
+              .map((b) => ({ ...b, period: label(b.month, r.period) }));
+            const sums = sumBlocks(blocks, r.groupBy);
+            for (const row of sums.rows) {
+              // The blocks this row is made of: whole blocks of its period and currency that carry
+              // every key it groups by, with the row's values.
+              const whole = blocks.filter(
+                (b) =>
+                  b.period === row.period &&
+                  b.currency === row.currency &&
+                  r.groupBy.every((k) => k in b.keys && b.keys[k] === row.keys[k]),
+              );
+              rowsChecked++;
+              expect(whole.length).toBe(row.blocks);
+              expect(row.amount).toBe(sum(whole.map((b) => b.amount)));
+              expect(row.credits).toBe(whole.reduce((n, b) => n + b.credits, 0));
+              expect(row.reversals).toBe(whole.reduce((n, b) => n + b.reversals, 0));
+            }
+            for (const n of sums.notShown) {
+              const whole = blocks.filter((b) => b.currency === n.currency && !r.groupBy.every((k) => k in b.keys));
+              expect(n.amount).toBe(sum(whole.map((b) => b.amount)));
+            }
+          }
+        },
+      ),
+      { numRuns: 150 },
+    );
+    // Not a vacuous run: many ledgers published, and their rows were checked.
+    expect(rowsChecked).toBeGreaterThan(100);
   });
 
   it('gives the same release for the same month, whatever the order of its cells', () => {
