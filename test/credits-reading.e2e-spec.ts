@@ -108,6 +108,8 @@ describe('reading credits: own for agents, all for auditors (e2e)', () => {
       const other = await t.as(agentA.token).get(`/v1/credits?agentId=${agentB.id}`);
       expect(other.status).toBe(403);
       expect(other.text).not.toContain(bCredits[0]);
+      // Naming an agent by reference is for auditors only.
+      expect((await t.as(agentA.token).get(`/v1/credits?agentRef=anyone`)).status).toBe(403);
     });
 
     it('filter by from (inclusive) and to (exclusive) on occurredAt, as date-times or dates', async () => {
@@ -191,6 +193,16 @@ describe('reading credits: own for agents, all for auditors (e2e)', () => {
       const onlyB = await t.as(auditor.token).get(`/v1/credits?agentId=${agentB.id}`);
       expect(new Set(ids(onlyB))).toEqual(new Set(bCredits));
       for (const c of onlyB.body.data) expect(c.agentId).toBe(agentB.id);
+      // By the reference the helpdesk knows the agent by: the same credits, and the search is audited.
+      await t.query(`UPDATE users SET external_ref = 'agent-b@example.com' WHERE id = $1`, [agentB.id]);
+      const byRef = await t.as(auditor.token).get(`/v1/credits?agentRef=agent-b@example.com`);
+      expect(new Set(ids(byRef))).toEqual(new Set(bCredits));
+      const [audited] = await t.query<{ details: { filters: Record<string, unknown> } }>(
+        `SELECT details FROM audit_events WHERE actor_id = $1 AND action = 'credit.read' ORDER BY id DESC LIMIT 1`,
+        [auditor.id],
+      );
+      expect(audited.details.filters).toMatchObject({ agentId: null, agentRef: 'agent-b@example.com' });
+      expect(ids(await t.as(auditor.token).get(`/v1/credits?agentRef=nobody@example.com`))).toEqual([]);
       const single = await t.as(auditor.token).get(`/v1/credits/${aCredits[3].id}`);
       expect(single.status).toBe(200);
       expect(single.body).toMatchObject({ id: aCredits[3].id, agentId: agentA.id });
@@ -207,7 +219,7 @@ describe('reading credits: own for agents, all for auditors (e2e)', () => {
       expect(events).toHaveLength(before + 1);
       expect(events[events.length - 1]).toEqual({
         subject_id: null,
-        details: { filters: { agentId: agentB.id, from: null, to: null }, creditIds: ids(list) },
+        details: { filters: { agentId: agentB.id, agentRef: null, from: null, to: null }, creditIds: ids(list) },
       });
 
       const next = await t
@@ -232,6 +244,20 @@ describe('reading credits: own for agents, all for auditors (e2e)', () => {
         expect(e).toMatchObject({ actorId: auditor.id, action: 'credit.read', subjectType: 'credit' });
       }
       expect(audit.body.data[0].subjectId).toBe(bCredits[1]);
+    });
+
+    it('an auditor who is also an agent reads their own credits as any agent does: not an audited read', async () => {
+      const both = await createUser(t, ['agent', 'auditor']);
+      const own = await postCredit(t, both.token, creditBody({ amount: 700 }));
+      expect(own.status).toBe(201);
+      const before = (await readEvents(both.id)).length;
+      const mine = await t.as(both.token).get(`/v1/credits?agentId=${both.id}`);
+      expect(ids(mine)).toEqual([own.body.id]);
+      expect(await readEvents(both.id)).toHaveLength(before);
+      // Anyone else's, or everyone's, is an auditor's read, and is audited.
+      await t.as(both.token).get(`/v1/credits?agentId=${agentB.id}`);
+      await t.as(both.token).get(`/v1/credits`);
+      expect(await readEvents(both.id)).toHaveLength(before + 2);
     });
 
     it('an auditor’s read of a credit that does not exist is 404', async () => {
