@@ -333,6 +333,7 @@ describe('leader', () => {
       await t.query(`SELECT 1 FROM reasons WHERE code = 'loyalty_bonus' AND label = 'Loyalty bonus'`),
     ).toHaveLength(1);
     await seeText(page.locator('.fit'), 'Frontline · EUR');
+    await seeText(page.locator('.hint'), /^Closed months counted: \w+ \d{4} to \w+ \d{4}\.$/);
     await page.locator('.fit canvas').first().waitFor();
     const [limits] = await t.query<{ per_credit: string }>(
       `SELECT l.per_credit::text FROM roles r JOIN role_limits l ON l.role_id = r.id AND l.version = r.current_limits_version

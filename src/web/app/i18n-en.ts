@@ -134,6 +134,7 @@ export const en = {
   'leader.fitChart': '{role} · {currency}: credit amounts by percentile',
   'leader.fitAmounts': 'Credits at or below',
   'leader.fitLimit': 'Per-credit limit today',
+  'leader.fitMonths': 'Closed months counted: {from} to {to}.',
   'leader.credits': 'Credits',
 
   'finance.spend': 'Spend in closed months',

@@ -139,6 +139,7 @@ export const pl: Dictionary = {
   'leader.fitChart': '{role} · {currency}: kwoty rekompensat według percentyla',
   'leader.fitAmounts': 'Rekompensaty do kwoty',
   'leader.fitLimit': 'Dzisiejszy limit na rekompensatę',
+  'leader.fitMonths': 'Uwzględnione zamknięte miesiące: od {from} do {to}.',
   'leader.credits': 'Rekompensaty',
 
   'finance.spend': 'Wydatki w zamkniętych miesiącach',

@@ -135,6 +135,7 @@ export const vi: Dictionary = {
   'leader.fitChart': '{role} · {currency}: số tiền các khoản theo phân vị',
   'leader.fitAmounts': 'Các khoản không vượt quá',
   'leader.fitLimit': 'Hạn mức mỗi khoản hiện nay',
+  'leader.fitMonths': 'Các tháng đã chốt được tính: từ {from} đến {to}.',
   'leader.credits': 'Số khoản',
 
   'finance.spend': 'Chi tiêu trong các tháng đã chốt',

@@ -19,7 +19,8 @@ const LIMITS = ['perCredit', 'perCase', 'perAgentDay', 'perAgentMonth'] as const
 /** One attempt to log a credit: its key and body stay the same across retries, so it lands once. */
 interface Attempt {
   key: string;
-  body: Record<string, unknown> & { amount: bigint; currency: string; caseRef: string };
+  /** The service's own request schema (generated from its OpenAPI document), money as bigint. */
+  body: Omit<Schemas['CreateCreditDto'], 'amount'> & { amount: bigint };
 }
 
 /** Why an attempt is waiting for the agent: no answer, an answer that settles nothing, or a reload. */
@@ -69,8 +70,9 @@ export function AgentScreen() {
   const [reasons, setReasons] = useState<Schemas['ReasonView'][]>([]);
   const [caseRef, setCaseRef] = useState(params.get('caseRef') ?? '');
   const [customerRef, setCustomerRef] = useState(params.get('customerRef') ?? '');
-  const [channel, setChannel] = useState(
-    CHANNELS.includes(params.get('channel') as never) ? params.get('channel')! : 'phone',
+  type Channel = (typeof CHANNELS)[number];
+  const [channel, setChannel] = useState<Channel>(
+    CHANNELS.includes(params.get('channel') as Channel) ? (params.get('channel') as Channel) : 'phone',
   );
   const [kind, setKind] = useState<Credit['kind']>('refund');
   const [reason, setReason] = useState('');
@@ -271,7 +273,7 @@ export function AgentScreen() {
           </label>
           <label>
             {t('agent.channel')}
-            <select value={channel} onChange={(e) => setChannel((e.target as HTMLSelectElement).value)}>
+            <select value={channel} onChange={(e) => setChannel((e.target as HTMLSelectElement).value as Channel)}>
               {CHANNELS.map((c) => (
                 <option value={c}>{t(`channel.${c}`)}</option>
               ))}

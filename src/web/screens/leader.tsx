@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import type { Schemas } from '../api/client';
 import { BarChart } from '../app/bar-chart';
-import { big, formatDate, useApp } from '../app/context';
+import { big, formatDate, formatMonth, useApp } from '../app/context';
 import { currencyDigits, formatAmountInput, formatMoney, parseAmount } from '../app/money';
 import { AddByName, ErrorNote, Section, Table, useAction } from '../app/ui';
 
@@ -261,6 +261,11 @@ function LimitFit() {
     <Section title={t('leader.fit')}>
       <ErrorNote error={error} />
       {fit && fit.rows.length === 0 && <p>{t('finance.noMonths')}</p>}
+      {fit?.from && fit.to && (
+        <p class="hint">
+          {t('leader.fitMonths', { from: formatMonth(fit.from, locale), to: formatMonth(fit.to, locale) })}
+        </p>
+      )}
       {fit?.rows.map((row) =>
         'suppressed' in row ? (
           <p>
