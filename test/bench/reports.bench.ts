@@ -92,10 +92,15 @@ async function main(): Promise<void> {
       `release memory: process RSS ${mib(rssBefore)} MiB before, peak ${mib(rssPeak)} MiB while releasing ${due.length} month(s)`,
     );
     const checking = Date.now();
-    const invariants = await checkInvariants(q);
+    // BENCH_INVARIANTS=0 skips the check on a database `npm run seed` has just checked (it takes
+    // a quarter of an hour at 10,000,000 credits); the line below says so.
+    const skip = process.env.BENCH_INVARIANTS === '0';
+    const invariants = skip ? [] : await checkInvariants(q);
     const broken = invariants.filter((r) => !r.ok);
     console.log(
-      `invariants: ${invariants.length - broken.length}/${invariants.length} hold${broken.length ? ` — FAILED: ${broken.map((b) => b.name).join('; ')}` : ''} (checked in ${((Date.now() - checking) / 1000).toFixed(0)} s)`,
+      skip
+        ? 'invariants: not checked here (BENCH_INVARIANTS=0)'
+        : `invariants: ${invariants.length - broken.length}/${invariants.length} hold${broken.length ? ` — FAILED: ${broken.map((b) => b.name).join('; ')}` : ''} (checked in ${((Date.now() - checking) / 1000).toFixed(0)} s)`,
     );
     // Timing reports over a ledger whose rollups disagree with it would measure nothing worth having.
     if (broken.length > 0) throw new Error('invariants do not hold; reports not timed');
