@@ -29,13 +29,18 @@ async function start(env: Record<string, string> = {}): Promise<ServiceProcess> 
   return service;
 }
 
-function startLine(service: ServiceProcess): { msg: string; adminExists: boolean } {
-  const line = service
-    .output()
-    .split('\n')
-    .filter((l) => l.startsWith('{'))
-    .map((l) => JSON.parse(l) as { msg: string; adminExists?: boolean })
-    .find((l) => l.msg.startsWith('Leeway listening'));
+/** The start-up line: logged once listening, which may be a moment after the first request is served. */
+async function startLine(service: ServiceProcess): Promise<{ msg: string; adminExists: boolean }> {
+  const find = () =>
+    service
+      .output()
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as { msg: string; adminExists?: boolean })
+      .find((l) => l.msg.startsWith('Leeway listening'));
+  for (const until = Date.now() + 15_000; !find() && Date.now() < until;)
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  const line = find();
   if (!line) throw new Error(`no start line in: ${service.output()}`);
   return { msg: line.msg, adminExists: line.adminExists! };
 }
@@ -55,14 +60,14 @@ describe('the first admin', () => {
 
   it('comes from a one-time link in the start-up line, which works once', async () => {
     first = await start();
-    const line = startLine(first);
+    const line = await startLine(first);
     expect(line.adminExists).toBe(false);
     const url = /open (http:\/\/\S+#link=lw_[\w-]{43}) within 24 hours to become the first admin/.exec(line.msg)?.[1];
     expect(url).toBeDefined();
     expect(url!.startsWith(`${first.url}/sign-in#link=`)).toBe(true);
     // A second process starting meanwhile prints its own link.
     const second = await start();
-    const otherUrl = /open (\S+) within/.exec(startLine(second).msg)![1];
+    const otherUrl = /open (\S+) within/.exec((await startLine(second)).msg)![1];
     expect(otherUrl).not.toBe(url);
 
     const link = url!.split('#link=')[1];
@@ -83,7 +88,7 @@ describe('the first admin', () => {
 
   it('is not offered again once an admin exists', async () => {
     const again = await start();
-    const line = startLine(again);
+    const line = await startLine(again);
     expect(line.adminExists).toBe(true);
     expect(line.msg).not.toContain('#link=');
   });
@@ -184,7 +189,7 @@ describe('the first admin where people sign in through an identity provider', ()
 
   it('still comes from the start-up link, while admins cannot issue links (409)', async () => {
     const service = await startOwn();
-    const url = /open (\S+#link=lw_[\w-]{43}) within 24 hours/.exec(startLine(service).msg)?.[1];
+    const url = /open (\S+#link=lw_[\w-]{43}) within 24 hours/.exec((await startLine(service)).msg)?.[1];
     expect(url).toBeDefined();
     const signedIn = await call(service, 'POST', '/v1/sessions', undefined, { link: url!.split('#link=')[1] });
     expect(signedIn.status).toBe(201);
@@ -202,7 +207,7 @@ describe('the first admin where people sign in through an identity provider', ()
     const before = await links();
     // The only admin deactivated (outside Leeway, which would refuse to deactivate the last one).
     await sql.query(`UPDATE users SET active = false WHERE 'admin' = ANY (access)`);
-    let line = startLine(await restart());
+    let line = await startLine(await restart());
     expect(line.adminExists).toBe(false);
     expect(line.msg).not.toContain('#link=');
     expect(line.msg).toContain('No active admin exists, and one did before');
@@ -210,12 +215,12 @@ describe('the first admin where people sign in through an identity provider', ()
     // Nobody holds admin access any more, active or not: the audit log still says someone did.
     await sql.query(`UPDATE users SET access = ARRAY['agent'], active = true WHERE access = ARRAY['admin']`);
     expect((await sql.query(`SELECT 1 FROM users WHERE 'admin' = ANY (access)`)).rows).toEqual([]);
-    line = startLine(await restart());
+    line = await startLine(await restart());
     expect(line.msg).not.toContain('#link=');
     expect(await links()).toBe(before);
     // The way back is the bootstrap token.
     const bootstrapped = await restart({ LEEWAY_BOOTSTRAP_TOKEN: 'a-bootstrap-token-for-tests' });
-    line = startLine(bootstrapped);
+    line = await startLine(bootstrapped);
     expect(line.adminExists).toBe(true);
     expect(line.msg).toContain('An admin "bootstrap" was created');
     expect((await call(bootstrapped, 'GET', '/v1/me', 'a-bootstrap-token-for-tests')).body.access).toEqual(['admin']);
