@@ -430,8 +430,12 @@ describe('admin', () => {
     await shown.waitFor();
     const token = await shown.inputValue();
     expect(token).toMatch(/^lw_[\w-]{43}$/);
+    // Copying needs the page to hold focus and the clipboard permission, as a person's browser gives.
+    await page.context().grantPermissions(['clipboard-read', 'clipboard-write'], { origin: base });
+    await page.bringToFront();
     await page.getByRole('button', { name: 'Copy' }).click();
     await seeText(page.getByRole('button', { name: 'Copied' }), 'Copied');
+    expect(await page.evaluate('navigator.clipboard.readText()')).toBe(token);
     const [robin] = await t.query<{ id: string }>(`SELECT id FROM users WHERE display_name = 'Robin New'`);
     expect((await t.as(token).get('/v1/me')).body.id).toBe(robin.id);
     await page.getByRole('button', { name: 'New sign-in link' }).click();

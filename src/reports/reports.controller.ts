@@ -6,6 +6,7 @@ import { csvLine, wantsCsv } from '../common/csv';
 import { ApiJsonOrCsv } from '../common/openapi';
 import { LimitFitQueryDto, SpendReportQueryDto } from './dto/report-query.dto';
 import { LimitFitView, MonthsView, MonthToDateView, SpendReportView } from './dto/report-view.dto';
+import { emptySum } from './release-sums';
 import { ReleaseReader, ReleaseSpendReport } from './release-reader';
 
 const CSV_COLUMNS = [
@@ -59,15 +60,7 @@ function* csvLines(report: ReleaseSpendReport): Generator<string> {
   }
   // The notShown line of every currency, zeros included: the file says that nothing is missing.
   for (const total of report.totals) {
-    const n = report.notShown.find((x) => x.currency === total.currency) ?? {
-      currency: total.currency,
-      credits: 0,
-      reversals: 0,
-      amount: 0n,
-      withinDiscretion: 0n,
-      overrun: 0n,
-      creditsWithOverrun: 0,
-    };
+    const n = report.notShown.find((x) => x.currency === total.currency) ?? emptySum(null, total.currency, {});
     yield csvLine(['not_shown', ...Array(8).fill(null), ...figures(n)]);
   }
   for (const t of report.totals) yield csvLine(['total', ...Array(8).fill(null), ...figures(t)]);

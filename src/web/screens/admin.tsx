@@ -86,41 +86,31 @@ export function AdminScreen() {
   );
 }
 
-function NewUser(props: {
+/** A user's fields as the admin edits them: empty strings for none. */
+interface UserFields {
+  name: string;
+  access: Access[];
+  roleId: string;
+  teamId: string;
+  externalRef: string;
+}
+
+/** The fields of a user, for a new one and for a change alike. */
+function UserFieldset(props: {
+  value: UserFields;
+  onChange: (next: UserFields) => void;
   roles: Schemas['RoleView'][];
   teams: Schemas['TeamView'][];
-  onMade: (id: string) => Promise<void>;
 }) {
-  const { api, t } = useApp();
-  const [name, setName] = useState('');
-  const [access, setAccess] = useState<Access[]>(['agent']);
-  const [roleId, setRoleId] = useState('');
-  const [teamId, setTeamId] = useState('');
-  const [externalRef, setExternalRef] = useState('');
-  const [busy, error, run] = useAction();
+  const { t } = useApp();
+  const v = props.value;
+  const set = (patch: Partial<UserFields>) => props.onChange({ ...v, ...patch });
+  const text = (e: Event) => (e.target as HTMLInputElement | HTMLSelectElement).value;
   return (
-    <form
-      class="stack"
-      onSubmit={(e) => {
-        e.preventDefault();
-        void run(async () => {
-          const made = await api.post<User>('/v1/users', {
-            displayName: name.trim(),
-            access,
-            ...(roleId ? { roleId } : {}),
-            ...(teamId ? { teamId } : {}),
-            ...(externalRef.trim() ? { externalRef: externalRef.trim() } : {}),
-          });
-          setName('');
-          setExternalRef('');
-          await props.onMade(made.id);
-        });
-      }}
-    >
-      <h3>{t('admin.newUser')}</h3>
+    <>
       <label>
         {t('admin.displayName')}
-        <input required value={name} onInput={(e) => setName((e.target as HTMLInputElement).value)} />
+        <input required value={v.name} onInput={(e) => set({ name: text(e) })} />
       </label>
       <fieldset>
         <legend>{t('admin.access')}</legend>
@@ -128,8 +118,8 @@ function NewUser(props: {
           <label class="check">
             <input
               type="checkbox"
-              checked={access.includes(a)}
-              onChange={(e) => setAccess((now) => tick(now, a, (e.target as HTMLInputElement).checked))}
+              checked={v.access.includes(a)}
+              onChange={(e) => set({ access: tick(v.access, a, (e.target as HTMLInputElement).checked) })}
             />
             {t(`access.${a}`)}
           </label>
@@ -137,7 +127,7 @@ function NewUser(props: {
       </fieldset>
       <label>
         {t('admin.role')}
-        <select value={roleId} onChange={(e) => setRoleId((e.target as HTMLSelectElement).value)}>
+        <select value={v.roleId} onChange={(e) => set({ roleId: text(e) })}>
           <option value="">—</option>
           {props.roles.map((r) => (
             <option value={r.id}>{r.name}</option>
@@ -146,7 +136,7 @@ function NewUser(props: {
       </label>
       <label>
         {t('admin.team')}
-        <select value={teamId} onChange={(e) => setTeamId((e.target as HTMLSelectElement).value)}>
+        <select value={v.teamId} onChange={(e) => set({ teamId: text(e) })}>
           <option value="">—</option>
           {props.teams.map((x) => (
             <option value={x.id}>{x.name}</option>
@@ -155,9 +145,43 @@ function NewUser(props: {
       </label>
       <label>
         {t('admin.externalRef')}
-        <input value={externalRef} onInput={(e) => setExternalRef((e.target as HTMLInputElement).value)} />
+        <input value={v.externalRef} onInput={(e) => set({ externalRef: text(e) })} />
       </label>
-      <button type="submit" disabled={busy || !name.trim() || access.length === 0}>
+    </>
+  );
+}
+
+const NO_USER: UserFields = { name: '', access: ['agent'], roleId: '', teamId: '', externalRef: '' };
+
+function NewUser(props: {
+  roles: Schemas['RoleView'][];
+  teams: Schemas['TeamView'][];
+  onMade: (id: string) => Promise<void>;
+}) {
+  const { api, t } = useApp();
+  const [fields, setFields] = useState<UserFields>(NO_USER);
+  const [busy, error, run] = useAction();
+  return (
+    <form
+      class="stack"
+      onSubmit={(e) => {
+        e.preventDefault();
+        void run(async () => {
+          const made = await api.post<User>('/v1/users', {
+            displayName: fields.name.trim(),
+            access: fields.access,
+            ...(fields.roleId ? { roleId: fields.roleId } : {}),
+            ...(fields.teamId ? { teamId: fields.teamId } : {}),
+            ...(fields.externalRef.trim() ? { externalRef: fields.externalRef.trim() } : {}),
+          });
+          setFields({ ...fields, name: '', externalRef: '' });
+          await props.onMade(made.id);
+        });
+      }}
+    >
+      <h3>{t('admin.newUser')}</h3>
+      <UserFieldset value={fields} onChange={setFields} roles={props.roles} teams={props.teams} />
+      <button type="submit" disabled={busy || !fields.name.trim() || fields.access.length === 0}>
         {t('app.add')}
       </button>
       <ErrorNote error={error} />
@@ -175,19 +199,23 @@ function EditUser(props: {
 }) {
   const { api, t } = useApp();
   const u = props.user;
-  const [name, setName] = useState(u.displayName);
-  const [access, setAccess] = useState<Access[]>(u.access);
-  const [roleId, setRoleId] = useState(u.roleId ?? '');
-  const [teamId, setTeamId] = useState(u.teamId ?? '');
-  const [externalRef, setExternalRef] = useState(u.externalRef ?? '');
+  const [fields, setFields] = useState<UserFields>({
+    name: u.displayName,
+    access: u.access,
+    roleId: u.roleId ?? '',
+    teamId: u.teamId ?? '',
+    externalRef: u.externalRef ?? '',
+  });
   const [busy, error, run] = useAction();
   // Only what changed is sent, so a save never undoes a change made meanwhile to another field.
   const changes = {
-    ...(name.trim() !== u.displayName ? { displayName: name.trim() } : {}),
-    ...(access.join() !== u.access.join() ? { access } : {}),
-    ...((roleId || null) !== u.roleId ? { roleId: roleId || null } : {}),
-    ...((teamId || null) !== u.teamId ? { teamId: teamId || null } : {}),
-    ...((externalRef.trim() || null) !== u.externalRef ? { externalRef: externalRef.trim() || null } : {}),
+    ...(fields.name.trim() !== u.displayName ? { displayName: fields.name.trim() } : {}),
+    ...(fields.access.join() !== u.access.join() ? { access: fields.access } : {}),
+    ...((fields.roleId || null) !== u.roleId ? { roleId: fields.roleId || null } : {}),
+    ...((fields.teamId || null) !== u.teamId ? { teamId: fields.teamId || null } : {}),
+    ...((fields.externalRef.trim() || null) !== u.externalRef
+      ? { externalRef: fields.externalRef.trim() || null }
+      : {}),
   };
   const changed = Object.keys(changes).length > 0;
   return (
@@ -203,46 +231,8 @@ function EditUser(props: {
       }}
     >
       <h3>{t('admin.editUser')}</h3>
-      <label>
-        {t('admin.displayName')}
-        <input required value={name} onInput={(e) => setName((e.target as HTMLInputElement).value)} />
-      </label>
-      <fieldset>
-        <legend>{t('admin.access')}</legend>
-        {ACCESS.map((a) => (
-          <label class="check">
-            <input
-              type="checkbox"
-              checked={access.includes(a)}
-              onChange={(e) => setAccess((now) => tick(now, a, (e.target as HTMLInputElement).checked))}
-            />
-            {t(`access.${a}`)}
-          </label>
-        ))}
-      </fieldset>
-      <label>
-        {t('admin.role')}
-        <select value={roleId} onChange={(e) => setRoleId((e.target as HTMLSelectElement).value)}>
-          <option value="">—</option>
-          {props.roles.map((r) => (
-            <option value={r.id}>{r.name}</option>
-          ))}
-        </select>
-      </label>
-      <label>
-        {t('admin.team')}
-        <select value={teamId} onChange={(e) => setTeamId((e.target as HTMLSelectElement).value)}>
-          <option value="">—</option>
-          {props.teams.map((x) => (
-            <option value={x.id}>{x.name}</option>
-          ))}
-        </select>
-      </label>
-      <label>
-        {t('admin.externalRef')}
-        <input value={externalRef} onInput={(e) => setExternalRef((e.target as HTMLInputElement).value)} />
-      </label>
-      <button type="submit" disabled={busy || !changed || !name.trim() || access.length === 0}>
+      <UserFieldset value={fields} onChange={setFields} roles={props.roles} teams={props.teams} />
+      <button type="submit" disabled={busy || !changed || !fields.name.trim() || fields.access.length === 0}>
         {t('admin.save')}
       </button>
       <ErrorNote error={error} />
