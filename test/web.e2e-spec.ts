@@ -266,6 +266,26 @@ describe('agent, in a 360 px helpdesk sidebar', () => {
     expect(await page.locator('.lost').count()).toBe(0);
   });
 
+  it('gives up on an answer that never comes (15 s) and retries under the same key: one credit', async () => {
+    const { page } = await signedIn('agent', '/?caseRef=CASE-HUNG', { width: 360 });
+    const keys = await creditPosts(page, async (n, route) => {
+      // The first request is recorded by the service; its answer is held back for good.
+      if (n === 1) return void (await route.fetch());
+      return route.continue();
+    });
+    await page.locator('#amount').fill('3.10');
+    await page.getByRole('button', { name: 'Give credit' }).click();
+    await page
+      .getByRole('alert')
+      .filter({ hasText: 'Leeway has not confirmed this credit yet' })
+      .waitFor({ timeout: 25_000 });
+    await page.getByRole('button', { name: /Try again/ }).click();
+    await seeText(page.locator('#answer'), '€3.10 within your discretion.');
+    expect(keys).toHaveLength(2);
+    expect(keys[1]).toBe(keys[0]);
+    expect(await t.query(`SELECT id FROM credits WHERE case_ref = 'CASE-HUNG'`)).toHaveLength(1);
+  }, 60_000);
+
   it('shows how it reads the amount while it is typed, and refuses a misplaced separator rather than guess', async () => {
     const { page } = await signedIn('agent', '/?caseRef=CASE-SEP', { width: 360 });
     await page.locator('#amount').fill('1,234.5');

@@ -72,11 +72,16 @@ export class ApiError extends Error {
   }
 }
 
-/** How long a request may wait for its answer before the app treats it as lost (and may retry it). */
+/** How long a write may wait for its answer before the app treats it as lost (and may retry it). */
 export const ANSWER_TIMEOUT_MS = 15_000;
 
 /** The request never got an answer (network down, connection cut): it may or may not have happened. */
-export class NetworkError extends Error {}
+export class NetworkError extends Error {
+  /** No answer within the time a write may wait (rather than a connection that failed). */
+  get timedOut(): boolean {
+    return this.name === 'TimeoutError';
+  }
+}
 
 export interface ApiOptions {
   token: string | null;
@@ -125,7 +130,9 @@ export class Api {
     body?: unknown,
     headers: Record<string, string> = {},
   ): Promise<T> {
-    const res = await this.fetch(method, path, body, headers);
+    // A write the person waits on gives up after ANSWER_TIMEOUT_MS (its retry replays it safely); a
+    // read may take longer, as the first report after a month closes does while it is released.
+    const res = await this.fetch(method, path, body, headers, method === 'GET' ? null : ANSWER_TIMEOUT_MS);
     if (!res.ok) throw await this.error(res);
     if (res.status === 204) return undefined as T;
     return parseJson(await res.text()) as T;
@@ -150,7 +157,9 @@ export class Api {
         signal: timeout === null ? undefined : AbortSignal.timeout(timeout),
       });
     } catch (error) {
-      throw new NetworkError((error as Error).message);
+      const lost = new NetworkError((error as Error).message);
+      lost.name = (error as Error).name === 'TimeoutError' ? 'TimeoutError' : 'NetworkError';
+      throw lost;
     }
   }
 

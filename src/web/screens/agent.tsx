@@ -146,7 +146,7 @@ export function AgentScreen() {
       } catch (e) {
         // No final answer (no answer at all, a timeout, "still in progress", a gateway's 5xx): the
         // credit may or may not exist. Keep the attempt, so a retry replays it under the same key.
-        if (e instanceof NetworkError) setUnsettled('lost');
+        if (e instanceof NetworkError) setUnsettled(e.timedOut ? 'unconfirmed' : 'lost');
         else if (e instanceof ApiError && e.unsettled) setUnsettled('unconfirmed');
         else settle();
         throw e;
