@@ -2,6 +2,7 @@ import { QueryRunner } from 'typeorm';
 import { ADMIN_TOKEN, Reply, TestApp } from './support/app';
 import { createUser } from './support/factories';
 import { expectProblem } from './support/problems';
+import { scimRequest } from './support/scim';
 
 /**
  * The last active admin stays: neither an admin (PATCH /v1/users/:id) nor the identity provider
@@ -16,17 +17,8 @@ let t: TestApp;
 let scimToken: string;
 let bootstrapId: string;
 
-async function scim(method: string, path: string, body?: unknown) {
-  const res = await t.inject({
-    method,
-    url: `/scim/v2${path}`,
-    headers: {
-      authorization: `Bearer ${scimToken}`,
-      ...(body !== undefined ? { 'content-type': 'application/scim+json' } : {}),
-    },
-    payload: body !== undefined ? JSON.stringify(body) : undefined,
-  });
-  return { status: res.statusCode, body: res.body ? JSON.parse(res.body) : undefined };
+function scim(method: string, path: string, body?: unknown) {
+  return scimRequest(t, scimToken, method, path, body);
 }
 
 async function activeAdmins(): Promise<string[]> {

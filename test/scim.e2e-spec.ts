@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createUser, signInWithLink } from './support/factories';
 import { TestApp } from './support/app';
+import { scimRequest } from './support/scim';
 
 /**
  * SCIM 2.0 provisioning, driven with the request sequences Entra ID and Okta send (from their
@@ -17,21 +18,8 @@ const ERROR = 'urn:ietf:params:scim:api:messages:2.0:Error';
 let t: TestApp;
 let scimToken: string;
 
-async function scim(method: string, path: string, body?: unknown, token: string | null = scimToken) {
-  const res = await t.inject({
-    method,
-    url: `/scim/v2${path}`,
-    headers: {
-      ...(token ? { authorization: `Bearer ${token}` } : {}),
-      ...(body !== undefined ? { 'content-type': 'application/scim+json' } : {}),
-    },
-    payload: body !== undefined ? JSON.stringify(body) : undefined,
-  });
-  return {
-    status: res.statusCode,
-    type: String(res.headers['content-type'] ?? ''),
-    body: res.body ? JSON.parse(res.body) : undefined,
-  };
+function scim(method: string, path: string, body?: unknown, token: string | null = scimToken) {
+  return scimRequest(t, token, method, path, body);
 }
 
 async function userRow(id: string) {

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { TestApp } from './support/app';
 import { CookieClient, OidcProvider, signInThroughProvider, startOidcProvider } from './support/oidc';
 import { freePort } from './support/service-process';
+import { scimRequest } from './support/scim';
 
 /**
  * The way most organisations connect Leeway: the identity provider provisions people by SCIM, then
@@ -30,17 +31,8 @@ let base: string;
 let scimToken: string;
 let oktaPort: number;
 
-async function scim(method: string, path: string, body?: unknown) {
-  const res = await t.inject({
-    method,
-    url: `/scim/v2${path}`,
-    headers: {
-      authorization: `Bearer ${scimToken}`,
-      ...(body !== undefined ? { 'content-type': 'application/scim+json' } : {}),
-    },
-    payload: body !== undefined ? JSON.stringify(body) : undefined,
-  });
-  return { status: res.statusCode, body: res.body ? JSON.parse(res.body) : undefined };
+function scim(method: string, path: string, body?: unknown) {
+  return scimRequest(t, scimToken, method, path, body);
 }
 
 /** What Entra ID sends to provision a person, with objectId mapped to externalId. */

@@ -82,7 +82,7 @@ export interface BucketRow {
 }
 
 /** What limit fit counts per cell and agent: credits, and net counts from each credit's own snapshot. */
-export interface LimitFitShareRow {
+export interface LimitFitShareRow extends LimitFitShares {
   role_id: string;
   team_id: string | null;
   reason_code: string;
@@ -92,12 +92,6 @@ export interface LimitFitShareRow {
   credits: number;
   /** Net (credits minus reversals of the month), as spend's creditsWithOverrun. */
   overrun: string;
-  over_per_credit: number;
-  with_overrun: number;
-  bound_per_credit: number;
-  bound_per_case: number;
-  bound_per_agent_day: number;
-  bound_per_agent_month: number;
 }
 
 /** The counts behind limit fit's shares and binding limit, or null where they are withheld. */

@@ -408,15 +408,6 @@ export class ReleasesService implements OnApplicationBootstrap, OnApplicationShu
   }
 }
 
-const SHARE_COUNTS = [
-  'over_per_credit',
-  'with_overrun',
-  'bound_per_credit',
-  'bound_per_case',
-  'bound_per_agent_day',
-  'bound_per_agent_month',
-] as const;
-
 const NO_SHARES: LimitFitShares = {
   over_per_credit: 0,
   with_overrun: 0,
@@ -425,6 +416,7 @@ const NO_SHARES: LimitFitShares = {
   bound_per_agent_day: 0,
   bound_per_agent_month: 0,
 };
+const SHARE_COUNTS = Object.keys(NO_SHARES) as Array<keyof LimitFitShares>;
 
 interface CurrencyOutcome {
   published: boolean;
