@@ -344,10 +344,13 @@ export class ReleaseReader {
               GROUP BY 1, 2, 3`,
           [tz, seen.until, bounds.hi],
         );
-      const shares = new Map(seen.shares);
+      // Each currency's list is copied once (a request still reading the old one keeps it whole).
+      const shares = new Map([...seen.shares].map(([currency, list]) => [currency, [...list]]));
       for (const r of rows) {
         const share = { day: r.day, agent: r.agent_id, credits: r.credits, amount: BigInt(r.amount) };
-        shares.set(r.currency, [...(shares.get(r.currency) ?? []), share]);
+        const list = shares.get(r.currency);
+        if (list) list.push(share);
+        else shares.set(r.currency, [share]);
       }
       seen = { month: bounds.month, until: bounds.hi, shares };
       this.monthToDateSeen = seen;
