@@ -1,5 +1,5 @@
 import { ChildProcess, spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { built, ROOT } from './service-process';
@@ -135,8 +135,14 @@ export function spawnService(env: Record<string, string>, as: { uid?: number; gi
 /** The postmaster's pid and port from `<dataDir>/pg/postmaster.pid`, if the file exists. */
 export function postmasterOf(dataDir: string): { pid: number; port: number } | null {
   const file = join(dataDir, 'pg', 'postmaster.pid');
-  if (!existsSync(file)) return null;
-  const lines = readFileSync(file, 'utf8').split('\n');
+  let lines: string[];
+  try {
+    lines = readFileSync(file, 'utf8').split('\n');
+  } catch (error) {
+    // Not there, or removed as PostgreSQL stopped between a look and a read: no server.
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw error;
+  }
   return { pid: Number(lines[0]), port: Number(lines[3]) };
 }
 
