@@ -93,7 +93,7 @@ describe('the first admin', () => {
     expect(line.msg).not.toContain('#link=');
   });
 
-  it('deactivating a user in one process ends their session in every process at once', async () => {
+  it(`deactivating a user in one process ends their session in every process (the one that did it at once, the others within ${CACHE_TRUST_MS} ms)`, async () => {
     const other = running[1];
     const user = await call(first, 'POST', '/v1/users', adminToken, { displayName: 'Sam', access: ['agent'] });
     const link = await call(first, 'POST', `/v1/users/${user.body.id}/sign-in-links`, adminToken);
@@ -101,7 +101,19 @@ describe('the first admin', () => {
     expect(session.status).toBe(201);
     for (const service of running) expect((await call(service, 'GET', '/v1/me', session.body.token)).status).toBe(200);
     expect((await call(first, 'PATCH', `/v1/users/${user.body.id}`, adminToken, { active: false })).status).toBe(200);
-    for (const service of running) expect((await call(service, 'GET', '/v1/me', session.body.token)).status).toBe(401);
+    const changed = Date.now();
+    expect((await call(first, 'GET', '/v1/me', session.body.token)).status).toBe(401);
+    // Another process hears the change by notification, usually within milliseconds; on a loaded
+    // machine a little later, and never later than the bound the README states.
+    for (const service of running) {
+      let status = 200;
+      while (status !== 401 && Date.now() - changed < CACHE_TRUST_MS + 2_000) {
+        status = (await call(service, 'GET', '/v1/me', session.body.token)).status;
+        if (status !== 401) await sleep(10);
+      }
+      expect(status).toBe(401);
+    }
+    expect(Date.now() - changed).toBeLessThan(CACHE_TRUST_MS);
   });
 
   it(`SCIM deprovisioning (active "False", DELETE) ends a session cached in another process within ${CACHE_TRUST_MS} ms`, async () => {

@@ -279,6 +279,10 @@ describe('agent, in a 360 px helpdesk sidebar', () => {
       .getByRole('alert')
       .filter({ hasText: 'Leeway has not confirmed this credit yet' })
       .waitFor({ timeout: 25_000 });
+    // The held-back request did reach the service: once it has committed, the retry replays it
+    // (before that, a retry is answered "still in progress" and stays unsettled, as it should).
+    for (let i = 0; i < 100 && (await t.query(`SELECT 1 FROM credits WHERE case_ref = 'CASE-HUNG'`)).length === 0; i++)
+      await new Promise((r) => setTimeout(r, 100));
     await page.getByRole('button', { name: /Try again/ }).click();
     await seeText(page.locator('#answer'), '€3.10 within your discretion.');
     expect(keys).toHaveLength(2);
