@@ -135,6 +135,19 @@ async function creditPosts(page: Page, answer: (n: number, route: Route) => Prom
   return keys;
 }
 
+/** How many credits the service has recorded on `caseRef`. */
+async function recordedOn(caseRef: string): Promise<number> {
+  return (await t.query(`SELECT 1 FROM credits WHERE case_ref = $1`, [caseRef])).length;
+}
+
+/**
+ * Waits (up to 10 s) until a request the page gave up on has committed: until then the service
+ * rightly answers a retry "still in progress", which settles nothing.
+ */
+async function untilRecorded(caseRef: string): Promise<void> {
+  for (let i = 0; i < 100 && (await recordedOn(caseRef)) === 0; i++) await new Promise((r) => setTimeout(r, 100));
+}
+
 async function shot(page: Page, name: string): Promise<void> {
   mkdirSync(SHOTS, { recursive: true });
   await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
@@ -238,8 +251,7 @@ describe('agent, in a 360 px helpdesk sidebar', () => {
     expect(keys).toHaveLength(2);
     expect(keys[0]).toMatch(/^[0-9a-f-]{36}$/);
     expect(keys[1]).toBe(keys[0]);
-    const made = await t.query(`SELECT id FROM credits WHERE case_ref = 'CASE-CUT'`);
-    expect(made).toHaveLength(1);
+    expect(await recordedOn('CASE-CUT')).toBe(1);
   });
 
   it('a gateway’s 504, a "still in progress" answer and a reload all keep the same credit: it lands once', async () => {
@@ -263,7 +275,6 @@ describe('agent, in a 360 px helpdesk sidebar', () => {
         });
       return route.continue();
     });
-    const recorded = async () => (await t.query(`SELECT 1 FROM credits WHERE case_ref = 'CASE-UNSETTLED'`)).length;
     await page.locator('#amount').fill('7.25');
     await page.getByRole('button', { name: 'Give credit' }).click();
     await seeText(page.getByRole('alert'), 'Leeway has not confirmed this credit yet');
@@ -273,14 +284,13 @@ describe('agent, in a 360 px helpdesk sidebar', () => {
     // The helpdesk reloads the sidebar: the unsettled credit is offered again, never forgotten.
     await page.reload();
     await seeText(page.getByRole('alert'), 'A credit of €7.25 on case CASE-UNSETTLED was not confirmed');
-    // On a loaded machine the first request may outlast the page's 15 s wait; until it has
-    // committed the service rightly answers "still in progress", which settles nothing.
-    for (let i = 0; i < 100 && (await recorded()) === 0; i++) await new Promise((r) => setTimeout(r, 100));
+    // On a loaded machine the first request may outlast the page's 15 s wait.
+    await untilRecorded('CASE-UNSETTLED');
     await page.getByRole('button', { name: /Try again/ }).click();
     await seeText(page.locator('#answer'), '€7.25 within your discretion.');
     expect(keys).toHaveLength(3);
     expect(new Set(keys).size).toBe(1);
-    expect(await recorded()).toBe(1);
+    expect(await recordedOn('CASE-UNSETTLED')).toBe(1);
     // Settled: a reload offers nothing more.
     await page.reload();
     await page.locator('.available').waitFor();
@@ -300,15 +310,13 @@ describe('agent, in a 360 px helpdesk sidebar', () => {
       .getByRole('alert')
       .filter({ hasText: 'Leeway has not confirmed this credit yet' })
       .waitFor({ timeout: 25_000 });
-    // The held-back request did reach the service: once it has committed, the retry replays it
-    // (before that, a retry is answered "still in progress" and stays unsettled, as it should).
-    for (let i = 0; i < 100 && (await t.query(`SELECT 1 FROM credits WHERE case_ref = 'CASE-HUNG'`)).length === 0; i++)
-      await new Promise((r) => setTimeout(r, 100));
+    // The held-back request did reach the service: once it has committed, the retry replays it.
+    await untilRecorded('CASE-HUNG');
     await page.getByRole('button', { name: /Try again/ }).click();
     await seeText(page.locator('#answer'), '€3.10 within your discretion.');
     expect(keys).toHaveLength(2);
     expect(keys[1]).toBe(keys[0]);
-    expect(await t.query(`SELECT id FROM credits WHERE case_ref = 'CASE-HUNG'`)).toHaveLength(1);
+    expect(await recordedOn('CASE-HUNG')).toBe(1);
   }, 60_000);
 
   it('shows how it reads the amount while it is typed, and refuses a misplaced separator rather than guess', async () => {
